@@ -1,0 +1,106 @@
+use std::collections::HashMap;
+
+use secrecy::ExposeSecret;
+
+use super::*;
+
+fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+    let mut map: HashMap<String, String> = HashMap::from([(
+        "DATABASE_URL".to_owned(),
+        "postgres://u:pw@localhost/db".to_owned(),
+    )]);
+    for (k, v) in vars {
+        map.insert((*k).to_owned(), (*v).to_owned());
+    }
+    Settings::from_lookup(|k| map.get(k).cloned())
+}
+
+#[test]
+fn defaults_match_the_spec() {
+    let s = settings(&[]).expect("defaults are valid");
+    assert_eq!(s.app_env, AppEnv::Development);
+    assert_eq!(s.port, 8080);
+    assert_eq!(s.worker_port, 9091);
+    assert_eq!(s.webhook_max_body_bytes, 1 << 20);
+    assert_eq!(s.signature_tolerance_secs, 300);
+    assert_eq!(s.job_max_attempts, 8);
+    assert_eq!(s.job_backoff_base, Duration::from_millis(1000));
+    assert_eq!(s.job_backoff_max, Duration::from_millis(600_000));
+    assert_eq!(s.orphan_timeout, Duration::from_secs(60));
+    assert_eq!(s.sweep_after, Duration::from_secs(60));
+    assert_eq!(s.shutdown_grace, Duration::from_secs(25));
+    assert_eq!(s.reservation_ttl, Duration::from_secs(3600));
+    assert!((s.buy_intent_threshold - 0.5).abs() < f32::EPSILON);
+    assert_eq!(s.redis_url.expose_secret(), "redis://127.0.0.1:6379");
+}
+
+#[test]
+fn missing_database_url_names_the_variable() {
+    let err = Settings::from_lookup(|_| None).expect_err("DATABASE_URL is required");
+    assert_eq!(err.var(), "DATABASE_URL");
+    assert!(err.to_string().starts_with("DATABASE_URL"));
+}
+
+#[test]
+fn a_bad_number_names_the_variable_and_value() {
+    let err = settings(&[("PORT", "eighty")]).expect_err("not a number");
+    assert_eq!(err.to_string(), "PORT: `eighty` is not a number");
+    let err = settings(&[("BUY_INTENT_THRESHOLD", "1.5")]).expect_err("out of range");
+    assert_eq!(err.var(), "BUY_INTENT_THRESHOLD");
+}
+
+#[test]
+fn production_refuses_unsigned_webhooks() {
+    let err = settings(&[
+        ("APP_ENV", "production"),
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+    ])
+    .expect_err("unsafe in production");
+    assert_eq!(err.var(), "ALLOW_UNSIGNED_WEBHOOKS");
+    let dev = settings(&[("ALLOW_UNSIGNED_WEBHOOKS", "true")]).expect("fine in development");
+    assert!(dev.accepts_unsigned());
+}
+
+#[test]
+fn stripe_checkout_needs_a_reservation_ttl_stripe_accepts() {
+    let err = settings(&[
+        ("STRIPE_SECRET_KEY", "sk_test_x"),
+        ("RESERVATION_TTL_SECS", "600"),
+    ])
+    .expect_err("under 31 minutes");
+    assert_eq!(err.var(), "RESERVATION_TTL_SECS");
+    settings(&[("STRIPE_SECRET_KEY", "sk_test_x")]).expect("one hour is fine");
+}
+
+#[test]
+fn secrets_never_appear_in_debug_output() {
+    let s = settings(&[
+        (
+            "STRIPE_WEBHOOK_SECRETS",
+            "whsec_supersecret1,whsec_supersecret2",
+        ),
+        ("STRIPE_SECRET_KEY", "sk_live_supersecret3"),
+    ])
+    .expect("valid");
+    let debug = format!("{s:?}");
+    assert!(!debug.contains("supersecret"), "{debug}");
+    assert!(!debug.contains("pw@"), "{debug}");
+}
+
+#[test]
+fn a_route_without_secrets_has_no_verifier_unless_unsigned_is_allowed() {
+    let s = settings(&[("STRIPE_WEBHOOK_SECRETS", "whsec_a")]).expect("valid");
+    assert!(s.verifier(Provider::Stripe).is_some());
+    assert!(s.verifier(Provider::Comments).is_none());
+    let dev = settings(&[("ALLOW_UNSIGNED_WEBHOOKS", "true")]).expect("valid");
+    assert!(matches!(
+        dev.verifier(Provider::Comments),
+        Some(Verifier::Unsigned)
+    ));
+}
+
+#[test]
+fn tiktok_shop_key_and_secrets_come_together() {
+    let err = settings(&[("TIKTOK_SHOP_APP_SECRETS", "s")]).expect_err("key missing");
+    assert_eq!(err.var(), "TIKTOK_SHOP_APP_KEY");
+}

@@ -1,0 +1,357 @@
+//! The inbox of deliveries: record, claim, finish, fail, sweep, list.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgExecutor, PgPool};
+
+use crate::domain::{Delivery, InboxStatus, Provider};
+
+/// The id of an inbox row: the one id that traces a webhook to its order.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct InboxId(i64);
+
+impl InboxId {
+    /// Wrap a raw id (from a job payload or the CLI).
+    pub fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    /// The raw value.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for InboxId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for InboxId {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(InboxId)
+    }
+}
+
+/// Whether a delivery was new or already in the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// First time we see it: enqueue it.
+    New(InboxId),
+    /// Already recorded (a retry or a concurrent duplicate): enqueue nothing.
+    Duplicate(InboxId),
+}
+
+impl Recorded {
+    /// The inbox id either way.
+    pub fn id(self) -> InboxId {
+        match self {
+            Recorded::New(id) | Recorded::Duplicate(id) => id,
+        }
+    }
+}
+
+/// Record a verified delivery. The unique (provider, dedupe_key) constraint decides,
+/// inside Postgres, which of several concurrent copies wins.
+pub async fn record(
+    pool: &PgPool,
+    provider: Provider,
+    delivery: &Delivery,
+    body: &[u8],
+) -> Result<Recorded, sqlx::Error> {
+    insert_or_find(
+        pool,
+        provider,
+        &delivery.dedupe_key,
+        Some(&delivery.event_type),
+        body,
+        InboxStatus::Queued,
+        None,
+    )
+    .await
+}
+
+/// Keep a verified but malformed delivery for audit, as `rejected`.
+pub async fn record_rejected(
+    pool: &PgPool,
+    provider: Provider,
+    body: &[u8],
+    reason: &str,
+) -> Result<Recorded, sqlx::Error> {
+    let key = format!("rejected:{}", crate::domain::body_hash(body));
+    insert_or_find(
+        pool,
+        provider,
+        &key,
+        None,
+        body,
+        InboxStatus::Rejected,
+        Some(reason),
+    )
+    .await
+}
+
+async fn insert_or_find(
+    pool: &PgPool,
+    provider: Provider,
+    dedupe_key: &str,
+    event_type: Option<&str>,
+    body: &[u8],
+    status: InboxStatus,
+    last_error: Option<&str>,
+) -> Result<Recorded, sqlx::Error> {
+    let inserted: Option<(InboxId,)> = sqlx::query_as(
+        "INSERT INTO inbox (provider, dedupe_key, event_type, body, status, last_error)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (provider, dedupe_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(provider.as_str())
+    .bind(dedupe_key)
+    .bind(event_type)
+    .bind(body)
+    .bind(status.as_str())
+    .bind(last_error)
+    .fetch_optional(pool)
+    .await?;
+    if let Some((id,)) = inserted {
+        return Ok(Recorded::New(id));
+    }
+    // A separate statement: its snapshot sees the row the conflicting insert committed.
+    let (id,): (InboxId,) =
+        sqlx::query_as("SELECT id FROM inbox WHERE provider = $1 AND dedupe_key = $2")
+            .bind(provider.as_str())
+            .bind(dedupe_key)
+            .fetch_one(pool)
+            .await?;
+    Ok(Recorded::Duplicate(id))
+}
+
+/// A delivery a worker holds the lease on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    /// Inbox id.
+    pub id: InboxId,
+    /// Provider name as stored.
+    pub provider: String,
+    /// Provider's event type.
+    pub event_type: Option<String>,
+    /// The exact bytes received.
+    pub body: Vec<u8>,
+    /// Attempts including this one.
+    pub attempts: i32,
+}
+
+/// Take the lease on a delivery if it is due and nobody else holds it. Returns `None`
+/// when it is finished, leased by a live worker, or scheduled for later: the job is then
+/// a harmless duplicate and ends.
+pub async fn claim(
+    pool: &PgPool,
+    id: InboxId,
+    worker: &str,
+    lease: Duration,
+) -> Result<Option<Claimed>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE inbox
+            SET status = 'processing', attempts = attempts + 1, locked_by = $2,
+                locked_until = now() + make_interval(secs => $3)
+          WHERE id = $1
+            AND next_attempt_at <= now()
+            AND (status IN ('queued', 'failed')
+                 OR (status = 'processing' AND locked_until < now()))
+          RETURNING id, provider, event_type, body, attempts",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(lease.as_secs_f64())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Mark a claimed delivery done (inside the transaction that applied its effects).
+/// Returns false if the lease was lost, in which case the caller must roll back.
+pub async fn finish(
+    conn: impl PgExecutor<'_>,
+    id: InboxId,
+    worker: &str,
+    outcome: InboxStatus,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE inbox
+            SET status = $3, processed_at = now(), locked_until = NULL, last_error = NULL
+          WHERE id = $1 AND locked_by = $2 AND status = 'processing'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(outcome.as_str())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What happens after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AfterFailure {
+    /// Try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Out of attempts, or permanent: dead-letter it.
+    Dead,
+}
+
+/// Record a failed attempt and its consequence; returns false if the lease was lost.
+pub async fn fail(
+    conn: impl PgExecutor<'_>,
+    id: InboxId,
+    worker: &str,
+    error: &str,
+    after: AfterFailure,
+) -> Result<bool, sqlx::Error> {
+    let (status, next) = match after {
+        AfterFailure::RetryAt(at) => (InboxStatus::Failed, Some(at)),
+        AfterFailure::Dead => (InboxStatus::Dead, None),
+    };
+    let done = sqlx::query(
+        "UPDATE inbox
+            SET status = $3, last_error = left($4, 2000), locked_until = NULL,
+                next_attempt_at = coalesce($5, next_attempt_at), enqueued_at = now()
+          WHERE id = $1 AND locked_by = $2 AND status = 'processing'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(status.as_str())
+    .bind(error)
+    .bind(next)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A delivery the sweeper re-enqueues.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Stranded {
+    /// Inbox id.
+    pub id: InboxId,
+    /// Provider name as stored.
+    pub provider: String,
+}
+
+/// Find unfinished deliveries nobody has enqueued for `after` (Redis lost them, or the
+/// web could not reach Redis) or whose lease ran out (their worker died), and stamp them
+/// as enqueued now.
+/// `SKIP LOCKED` lets several workers sweep at once without picking the same rows.
+pub async fn sweep(
+    pool: &PgPool,
+    after: Duration,
+    limit: i64,
+) -> Result<Vec<Stranded>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE inbox SET enqueued_at = now()
+          WHERE id IN (
+                SELECT id FROM inbox
+                 WHERE (status IN ('queued', 'failed')
+                        AND next_attempt_at <= now() - make_interval(secs => $1)
+                        AND coalesce(enqueued_at, received_at) < now() - make_interval(secs => $1))
+                    -- A lease that ran out means its worker died: take over at once,
+                    -- but enqueue each expired lease only once.
+                    OR (status = 'processing'
+                        AND locked_until < now()
+                        AND coalesce(enqueued_at, received_at) < locked_until)
+                 ORDER BY id
+                 LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+          RETURNING id, provider",
+    )
+    .bind(after.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One inbox row as `events list` and `events show` print it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct InboxRow {
+    /// Inbox id.
+    pub id: InboxId,
+    /// Provider name.
+    pub provider: String,
+    /// Provider's dedupe key.
+    pub dedupe_key: String,
+    /// Provider's event type.
+    pub event_type: Option<String>,
+    /// Lifecycle status.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// When the web recorded it.
+    pub received_at: DateTime<Utc>,
+    /// When a worker finished it.
+    pub processed_at: Option<DateTime<Utc>>,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+}
+
+macro_rules! row_columns {
+    () => {
+        "id, provider, dedupe_key, event_type, status, attempts, received_at, processed_at, last_error"
+    };
+}
+
+/// Newest deliveries first, optionally filtered.
+pub async fn list(
+    pool: &PgPool,
+    provider: Option<Provider>,
+    status: Option<InboxStatus>,
+    limit: i64,
+) -> Result<Vec<InboxRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        row_columns!(),
+        " FROM inbox
+          WHERE ($1::text IS NULL OR provider = $1) AND ($2::text IS NULL OR status = $2)
+          ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(provider.map(Provider::as_str))
+    .bind(status.map(InboxStatus::as_str))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One delivery by id.
+pub async fn get(pool: &PgPool, id: InboxId) -> Result<Option<InboxRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        row_columns!(),
+        " FROM inbox WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The exact body of a delivery (for `events show --body` and replays).
+pub async fn body(pool: &PgPool, id: InboxId) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT body FROM inbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(b,)| b))
+}
+
+/// Inbox counts by status, for `queues` and the metrics gauges.
+pub async fn count_by_status(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, count(*) FROM inbox GROUP BY status ORDER BY status")
+        .fetch_all(pool)
+        .await
+}

@@ -1,0 +1,78 @@
+//! Job payloads and queue names shared by the web (producer) and the worker (consumer).
+//!
+//! A job carries an inbox id and nothing else: the payload stays in Postgres, and a job
+//! that Redis loses is re-created from the inbox by the sweeper.
+
+use serde::{Deserialize, Serialize};
+
+use crate::db::inbox::InboxId;
+use crate::domain::Provider;
+
+/// The one job shape on every queue: "process this inbox row".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxJob {
+    /// The delivery to process.
+    pub inbox_id: InboxId,
+}
+
+/// The queues the worker drains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Queue {
+    /// TikTok DMs, other TikTok events and live comments: classify, resolve, reserve, order.
+    Messages,
+    /// Stripe events: the order state machine.
+    StripeEvents,
+    /// TikTok Shop notifications: order sync.
+    TiktokShop,
+}
+
+impl Queue {
+    /// Every queue.
+    pub const ALL: [Queue; 3] = [Queue::Messages, Queue::StripeEvents, Queue::TiktokShop];
+
+    /// The queue a provider's deliveries go to.
+    pub fn for_provider(provider: Provider) -> Queue {
+        match provider {
+            Provider::Stripe => Queue::StripeEvents,
+            Provider::TiktokShop => Queue::TiktokShop,
+            Provider::Tiktok | Provider::Comments => Queue::Messages,
+        }
+    }
+
+    /// Short name, as shown by `queues` and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Queue::Messages => "messages",
+            Queue::StripeEvents => "stripe-events",
+            Queue::TiktokShop => "tiktok-shop",
+        }
+    }
+
+    /// The Redis namespace of this queue under `prefix` (tests use a prefix each).
+    pub fn key(self, prefix: &str) -> String {
+        format!("{prefix}:{}", self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbox_jobs_serialize_as_a_bare_id() {
+        let json = serde_json::to_string(&InboxJob {
+            inbox_id: InboxId::new(42),
+        })
+        .expect("serializes");
+        assert_eq!(json, r#"{"inbox_id":42}"#);
+    }
+
+    #[test]
+    fn every_provider_has_a_queue_and_keys_are_prefixed() {
+        assert_eq!(Queue::for_provider(Provider::Comments), Queue::Messages);
+        assert_eq!(
+            Queue::for_provider(Provider::Stripe).key("t1"),
+            "t1:stripe-events"
+        );
+    }
+}

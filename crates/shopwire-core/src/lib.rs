@@ -1,0 +1,14 @@
+//! Shopwire core: what the web, the worker and the admin CLI must agree on.
+//!
+//! Domain types, configuration, Postgres access, signature verification and job
+//! payloads. Nothing here knows about axum, apalis workers or clap.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod jobs;
+pub mod signature;
+pub mod telemetry;
+
+/// The schema migrations in `migrations/`, embedded at compile time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -1,0 +1,6 @@
+//! Integration tests of shopwire-core's Postgres queries against a real database, one
+//! fresh database per test (`#[sqlx::test]`).
+
+mod helpers;
+mod inbox;
+mod sweep;
