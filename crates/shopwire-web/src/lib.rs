@@ -1,0 +1,9 @@
+//! Shopwire's ingest server: verify each webhook over its raw bytes, record it in the
+//! Postgres inbox, enqueue its id, answer in milliseconds.
+
+pub mod error;
+pub mod metrics;
+pub mod routes;
+pub mod shutdown;
+pub mod startup;
+pub mod state;

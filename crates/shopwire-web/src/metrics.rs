@@ -1,0 +1,8 @@
+//! Names of the web's metrics; the recorder lives in `shopwire_core::telemetry::metrics`.
+
+/// Ingest latency histogram (seconds), by provider and outcome.
+pub const INGEST_SECONDS: &str = "shopwire_ingest_seconds";
+/// Deliveries by provider and outcome.
+pub const DELIVERIES_TOTAL: &str = "shopwire_deliveries_total";
+/// Enqueue failures (the sweeper will enqueue those deliveries later).
+pub const ENQUEUE_FAILURES_TOTAL: &str = "shopwire_enqueue_failures_total";

@@ -1,0 +1,12 @@
+//! The ingest server's integration tests: the real app over HTTP, real Postgres, real Redis.
+
+mod accepted;
+mod body_limits;
+mod concurrency;
+mod duplicates;
+mod helpers;
+mod hostile;
+mod malformed;
+mod outages;
+mod routing;
+mod signatures;
