@@ -1,0 +1,46 @@
+//! What every job handler shares: connections, policy and this process's identity.
+
+use std::time::Duration;
+
+use shopwire_core::config::Settings;
+use shopwire_queue::QueueClient;
+use sqlx::PgPool;
+
+use crate::retry::RetryPolicy;
+
+/// Shared by all handlers of this process (wrapped in an `Arc`).
+#[derive(Debug, Clone)]
+pub struct JobContext {
+    /// Postgres: the truth about every job.
+    pub pool: PgPool,
+    /// Redis: the transport.
+    pub queue: QueueClient,
+    /// Retry budget and backoff.
+    pub retry: RetryPolicy,
+    /// How long a claim holds a delivery before others may take it (`ORPHAN_TIMEOUT_SECS`).
+    pub lease: Duration,
+    /// Hard limit on one attempt, kept under the lease so a slow attempt records its own
+    /// failure before anyone else could claim the delivery.
+    pub attempt_timeout: Duration,
+    /// Unique per process run; recorded as the lease holder.
+    pub instance: String,
+}
+
+impl JobContext {
+    /// Build from settings and connections.
+    pub fn new(settings: &Settings, pool: PgPool, queue: QueueClient) -> Self {
+        let lease = settings.orphan_timeout;
+        Self {
+            pool,
+            queue,
+            retry: RetryPolicy {
+                max_attempts: settings.job_max_attempts,
+                base: settings.job_backoff_base,
+                cap: settings.job_backoff_max,
+            },
+            lease,
+            attempt_timeout: (lease * 3 / 4).max(Duration::from_millis(500)),
+            instance: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
+        }
+    }
+}

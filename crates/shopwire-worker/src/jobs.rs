@@ -1,0 +1,4 @@
+//! Job handlers, one file per job.
+
+pub mod apply_delivery;
+pub mod process_delivery;

@@ -1,0 +1,123 @@
+//! `Worker::build` wires settings into queue workers, the sweeper and the health server;
+//! `main` and the tests both start the worker through it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use shopwire_core::config::Settings;
+use shopwire_core::jobs::Queue;
+use shopwire_queue::QueueClient;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::context::JobContext;
+use crate::supervisor::{self, QueueOptions};
+use crate::sweeper;
+
+/// A built, bound, not yet running worker process.
+pub struct Worker {
+    ctx: Arc<JobContext>,
+    listener: TcpListener,
+    options: QueueOptions,
+    sweep_after: Duration,
+    shutdown_grace: Duration,
+}
+
+impl Worker {
+    /// Connect lazily (the process starts while Postgres or Redis are down) and bind
+    /// `WORKER_PORT`.
+    pub async fn build(settings: Settings) -> anyhow::Result<Worker> {
+        shopwire_core::telemetry::metrics::handle();
+        let pool = shopwire_core::db::lazy_pool(&settings)
+            .context("DATABASE_URL is not a valid Postgres URL")?;
+        let queue = QueueClient::lazy(
+            &settings.redis_url,
+            &settings.queue_prefix,
+            settings.orphan_timeout,
+        )
+        .context("REDIS_URL is not a valid Redis URL")?;
+        let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], settings.worker_port)))
+            .await
+            .with_context(|| format!("failed to bind WORKER_PORT {}", settings.worker_port))?;
+        Ok(Worker {
+            ctx: Arc::new(JobContext::new(&settings, pool, queue)),
+            listener,
+            options: QueueOptions {
+                concurrency: settings.worker_concurrency,
+                poll_interval: settings.queue_poll_interval,
+            },
+            sweep_after: settings.sweep_after,
+            shutdown_grace: settings.shutdown_grace,
+        })
+    }
+
+    /// The bound health port (tests bind port 0).
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The shared job context (tests use it to drive jobs directly).
+    pub fn context(&self) -> Arc<JobContext> {
+        self.ctx.clone()
+    }
+
+    /// Drain every queue until `shutdown` resolves; then stop taking jobs, give running
+    /// ones `SHUTDOWN_GRACE_SECS` to finish, and return.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let health = axum::serve(self.listener, crate::health::router(self.ctx.clone()));
+        let mut health_stop = stop_rx.clone();
+        let health = tokio::spawn(async move {
+            let graceful = health.with_graceful_shutdown(async move {
+                let _ = health_stop.wait_for(|stop| *stop).await;
+            });
+            if let Err(e) = graceful.await {
+                tracing::error!(error = %e, "health server failed");
+            }
+        });
+        let mut tasks = tokio::task::JoinSet::new();
+        for queue in Queue::ALL {
+            tasks.spawn(supervisor::supervise(
+                queue,
+                self.ctx.clone(),
+                self.options,
+                stop_rx.clone(),
+            ));
+        }
+        let every = (self.sweep_after.min(self.ctx.lease) / 4)
+            .clamp(Duration::from_millis(200), Duration::from_secs(5));
+        tasks.spawn(sweeper::run(
+            self.ctx.clone(),
+            self.sweep_after,
+            every,
+            stop_rx.clone(),
+        ));
+        tracing::info!(instance = %self.ctx.instance, "shopwire-worker running");
+
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(self.shutdown_grace, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                grace_secs = self.shutdown_grace.as_secs(),
+                "grace period over; abandoning running jobs (their leases expire and another worker takes them)"
+            );
+            tasks.abort_all();
+        }
+        let _ = health.await;
+        tracing::info!("shopwire-worker stopped");
+        Ok(())
+    }
+}

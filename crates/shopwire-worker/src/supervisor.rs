@@ -1,0 +1,109 @@
+//! One apalis worker per queue, restarted with backoff when it dies.
+//!
+//! apalis-redis ends a worker on any Redis error (a restart, a timeout). apalis's
+//! `Monitor` restarts workers immediately and without limit — thousands of times a second
+//! during an outage — and reports all-dead as success; this supervisor restarts each
+//! worker under a fresh unique name (apalis-redis refuses to re-register a name within
+//! a heartbeat) after an exponential, capped backoff, and stops only when told to.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use apalis::prelude::{BackendExt, WorkerBuilder, WorkerBuilderExt, WorkerError};
+use apalis_core::worker::ext::parallelize::ParallelizeExt;
+use backon::{BackoffBuilder, ExponentialBuilder};
+use shopwire_core::jobs::Queue;
+use tokio::sync::watch;
+
+use crate::context::JobContext;
+use crate::jobs::process_delivery;
+use crate::poll::ReliableInterval;
+
+/// Worker restarts, by queue.
+pub const WORKER_RESTARTS_TOTAL: &str = "shopwire_worker_restarts_total";
+
+/// How each queue's worker runs.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueOptions {
+    /// Jobs in flight at once (`WORKER_CONCURRENCY`); also the prefetch size.
+    pub concurrency: usize,
+    /// Idle poll period (`QUEUE_POLL_INTERVAL_MS`).
+    pub poll_interval: Duration,
+}
+
+/// Run `queue`'s worker until `stop` turns true, restarting it when it fails.
+pub async fn supervise(
+    queue: Queue,
+    ctx: Arc<JobContext>,
+    options: QueueOptions,
+    stop: watch::Receiver<bool>,
+) {
+    let mut backoff = restart_backoff();
+    for run in 0usize.. {
+        if *stop.borrow() {
+            return;
+        }
+        let name = format!("{}:{}:{run}", queue.as_str(), ctx.instance);
+        let worker = start_worker(queue, &name, &ctx, options, stop.clone());
+        let started = Instant::now();
+        tracing::info!(worker = %name, "queue worker starting");
+        match worker.await {
+            Ok(()) => {
+                tracing::info!(worker = %name, "queue worker stopped");
+                return;
+            }
+            Err(e) => {
+                metrics::counter!(WORKER_RESTARTS_TOTAL, "queue" => queue.as_str()).increment(1);
+                if started.elapsed() > Duration::from_secs(60) {
+                    backoff = restart_backoff();
+                }
+                let delay = backoff.next().unwrap_or(Duration::from_secs(10));
+                tracing::error!(worker = %name, error = %e, restart_in_ms = delay.as_millis() as u64, "queue worker died; restarting");
+                let mut stop_rx = stop.clone();
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    _ = stop_rx.wait_for(|stop| *stop) => return,
+                }
+            }
+        }
+    }
+}
+
+/// Build one apalis worker and its run future. A plain (non-async) function so the
+/// future's type is concrete when it is boxed as `Send`: inside the async supervisor the
+/// compiler cannot prove apalis's higher-ranked service types `Send`.
+fn start_worker(
+    queue: Queue,
+    name: &str,
+    ctx: &Arc<JobContext>,
+    options: QueueOptions,
+    mut stop: watch::Receiver<bool>,
+) -> Pin<Box<dyn Future<Output = Result<(), WorkerError>> + Send>> {
+    let storage = ctx
+        .queue
+        .storage(queue, options.concurrency)
+        .poll_with_strategy(ReliableInterval::new(options.poll_interval));
+    let worker = WorkerBuilder::new(name)
+        .backend(storage)
+        .data(ctx.clone())
+        .concurrency(options.concurrency)
+        .catch_panic()
+        .parallelize(tokio::spawn)
+        .build(process_delivery::handle);
+    let signal = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+        Ok::<(), std::io::Error>(())
+    };
+    Box::pin(worker.run_until(signal))
+}
+
+fn restart_backoff() -> impl Iterator<Item = Duration> {
+    ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(200))
+        .with_max_delay(Duration::from_secs(10))
+        .with_jitter()
+        .without_max_times()
+        .build()
+}

@@ -1,0 +1,98 @@
+//! Periodic housekeeping: re-enqueue what Redis lost, trim finished task keys, publish
+//! queue gauges.
+//!
+//! The sweeper is why a flushed or restarted Redis loses nothing: any delivery that is not
+//! finished and has not been (re-)enqueued for `SWEEP_AFTER_SECS` is pushed again. It is
+//! quiet under normal load, where every delivery finishes within milliseconds.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shopwire_core::db::inbox;
+use shopwire_core::domain::Provider;
+use shopwire_core::jobs::{InboxJob, Queue};
+use tokio::sync::watch;
+
+use crate::context::JobContext;
+
+/// Deliveries the sweeper re-enqueued.
+pub const SWEPT_TOTAL: &str = "shopwire_swept_total";
+/// Tasks ready or running in Redis, by queue and state.
+pub const QUEUE_DEPTH: &str = "shopwire_queue_depth";
+/// Inbox rows by status.
+pub const INBOX_ROWS: &str = "shopwire_inbox_rows";
+
+const BATCH: i64 = 500;
+
+/// Sweep every `every` until `stop` turns true.
+pub async fn run(
+    ctx: Arc<JobContext>,
+    after: Duration,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        match sweep_once(&ctx, after).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(deliveries = n, "sweeper re-enqueued stranded deliveries"),
+            Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
+        }
+        if let Err(e) = publish_gauges(&ctx).await {
+            tracing::debug!(error = %e, "could not read queue gauges");
+        }
+    }
+}
+
+/// Re-enqueue every stranded delivery; returns how many.
+pub async fn sweep_once(ctx: &JobContext, after: Duration) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let stranded = inbox::sweep(&ctx.pool, after, BATCH).await?;
+        let mut by_queue: HashMap<Queue, Vec<InboxJob>> = HashMap::new();
+        for row in &stranded {
+            let queue = row
+                .provider
+                .parse::<Provider>()
+                .map(Queue::for_provider)
+                .unwrap_or(Queue::Messages);
+            by_queue
+                .entry(queue)
+                .or_default()
+                .push(InboxJob { inbox_id: row.id });
+        }
+        for (queue, jobs) in by_queue {
+            ctx.queue.push(queue, &jobs).await?;
+            metrics::counter!(SWEPT_TOTAL, "queue" => queue.as_str()).increment(jobs.len() as u64);
+        }
+        total += stranded.len();
+        if (stranded.len() as i64) < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+async fn publish_gauges(ctx: &JobContext) -> anyhow::Result<()> {
+    for queue in Queue::ALL {
+        ctx.queue.trim_done(queue, 1000).await?;
+        let depth = ctx.queue.depth(queue).await?;
+        for (state, value) in [
+            ("pending", depth.pending),
+            ("scheduled", depth.scheduled),
+            ("running", depth.running),
+        ] {
+            metrics::gauge!(QUEUE_DEPTH, "queue" => queue.as_str(), "state" => state)
+                .set(value as f64);
+        }
+    }
+    for (status, count) in inbox::count_by_status(&ctx.pool).await? {
+        metrics::gauge!(INBOX_ROWS, "status" => status).set(count as f64);
+    }
+    Ok(())
+}

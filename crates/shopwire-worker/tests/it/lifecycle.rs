@@ -1,0 +1,82 @@
+//! Health, readiness, metrics and shutdown of the worker process (SPEC §3, §8.5).
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::spawn_worker;
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn health_ready_and_metrics_answer_on_the_worker_port(pool: PgPool) {
+    let mut worker = spawn_worker(pool).await;
+    let id = worker.deliver("evt_metrics").await;
+    worker.wait_for_status(id, "processed").await;
+
+    let health = worker.get("/health").await.expect("health answers");
+    assert_eq!(health.status(), 200);
+    let ready = worker.get("/ready").await.expect("ready answers");
+    assert_eq!(ready.status(), 200);
+    let body: Value = ready.json().await.expect("ready answers JSON");
+    assert_eq!(
+        body,
+        json!({"status": "ok", "postgres": "ok", "redis": "ok"})
+    );
+    let metrics = worker.get("/metrics").await.expect("metrics answer");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("metrics are text");
+    assert!(text.contains("shopwire_jobs_total"), "{text}");
+    worker.stop().await.expect("clean shutdown");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn ready_names_redis_when_it_is_unreachable_while_health_stays_up(pool: PgPool) {
+    let mut worker = crate::helpers::spawn_worker_with(pool, |env| {
+        env.insert("REDIS_URL".into(), "redis://127.0.0.1:1".into());
+    })
+    .await;
+
+    let ready = worker.get("/ready").await.expect("ready answers");
+    assert_eq!(ready.status(), 503);
+    let body: Value = ready.json().await.expect("ready answers JSON");
+    assert_eq!(
+        (body["postgres"].as_str(), body["redis"].as_str()),
+        (Some("ok"), Some("unavailable"))
+    );
+    assert_eq!(
+        worker
+            .get("/health")
+            .await
+            .expect("health answers")
+            .status(),
+        200
+    );
+    worker
+        .stop()
+        .await
+        .expect("clean shutdown even without redis");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn shutdown_returns_ok_within_the_grace_period_and_closes_the_health_port(pool: PgPool) {
+    let mut worker = spawn_worker(pool).await;
+    let id = worker.deliver("evt_before_shutdown").await;
+    worker.wait_for_status(id, "processed").await;
+    let port = worker.port();
+    assert_eq!(
+        worker
+            .get("/health")
+            .await
+            .expect("health answers")
+            .status(),
+        200
+    );
+
+    // `stop` bounds the wait by SHUTDOWN_GRACE_SECS plus a margin.
+    worker.stop().await.expect("run_until returns Ok");
+
+    let after = worker
+        .client
+        .get(format!("http://127.0.0.1:{port}/health"))
+        .send()
+        .await;
+    assert!(after.is_err(), "the health port still answers: {after:?}");
+}
