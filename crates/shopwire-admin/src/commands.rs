@@ -1,0 +1,86 @@
+//! One module per command, each with its `Args` and `async fn run`.
+
+pub mod events;
+pub mod inventory;
+pub mod live;
+pub mod migrate;
+pub mod seed;
+pub mod send;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Subcommand;
+use shopwire_core::config::Settings;
+use sqlx::PgPool;
+
+use crate::output::Output;
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply the database migrations.
+    Migrate(migrate::Args),
+    /// Load a demo catalog.
+    Seed(seed::Args),
+    /// Create, update and look at products.
+    Inventory(inventory::Args),
+    /// Set the product a streamer has on screen.
+    Live(live::Args),
+    /// Look at webhook deliveries in the inbox.
+    Events(events::Args),
+    /// Sign a file with the configured secret and POST it to a webhook route.
+    Send(send::Args),
+}
+
+/// Run one command.
+pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
+    match command {
+        Command::Migrate(args) => migrate::run(args, ctx).await,
+        Command::Seed(args) => seed::run(args, ctx).await,
+        Command::Inventory(args) => inventory::run(args, ctx).await,
+        Command::Live(args) => live::run(args, ctx).await,
+        Command::Events(args) => events::run(args, ctx).await,
+        Command::Send(args) => send::run(args, ctx).await,
+    }
+}
+
+/// What every command gets: the settings and the output mode.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The environment, read once.
+    pub settings: Settings,
+    /// Human or JSON.
+    pub out: Output,
+}
+
+impl Ctx {
+    /// Bundle settings and output.
+    pub fn new(settings: Settings, out: Output) -> Self {
+        Self { settings, out }
+    }
+
+    /// Connect to Postgres now, failing with a clear message when it is unreachable
+    /// (a CLI has nothing to do without its database, unlike the web's lazy pool).
+    pub async fn pool(&self) -> anyhow::Result<PgPool> {
+        let options = shopwire_core::db::connect_options(&self.settings)
+            .context("DATABASE_URL is not a valid Postgres URL")?;
+        let target = format!(
+            "{}:{}/{}",
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        );
+        shopwire_core::db::pool_options(2)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => {
+                    anyhow::anyhow!("no connection within 5 s; is it running?")
+                }
+                other => anyhow::Error::new(other),
+            })
+            .with_context(|| format!("failed to connect to Postgres at {target} (DATABASE_URL)"))
+    }
+}

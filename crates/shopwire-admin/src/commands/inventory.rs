@@ -1,0 +1,130 @@
+//! `inventory set|show|list`: the product catalog and its stock.
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+use shopwire_core::db::products::{self, NewProduct, Product};
+
+use crate::money::{format_cents, parse_currency, parse_price_cents};
+use crate::output::Tabular;
+
+/// `inventory` and its subcommands.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: InventoryCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum InventoryCommand {
+    /// Create a product or update its title, price, currency and stock.
+    Set(SetArgs),
+    /// Show one product.
+    Show {
+        /// The product's SKU.
+        sku: String,
+    },
+    /// List every product.
+    List,
+}
+
+#[derive(Debug, clap::Args)]
+struct SetArgs {
+    /// Stock keeping unit, e.g. VNT-NIKE-WB-001.
+    sku: String,
+    /// What buyers see.
+    #[arg(long)]
+    title: String,
+    /// Price as a decimal amount, e.g. 79.99 (at most 2 decimals).
+    #[arg(long, value_parser = parse_price_cents, allow_negative_numbers = true)]
+    price: i64,
+    /// Units on hand; may not go below what pending orders reserve.
+    #[arg(long, value_parser = parse_stock, allow_negative_numbers = true)]
+    stock: i32,
+    /// Three-letter currency code.
+    #[arg(long, default_value = "usd", value_parser = parse_currency)]
+    currency: String,
+}
+
+/// Run an `inventory` subcommand.
+pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
+    match args.command {
+        InventoryCommand::Set(set) => {
+            let product = new_product(set)?;
+            let pool = ctx.pool().await?;
+            let saved = products::upsert(&pool, &product)
+                .await
+                .with_context(|| format!("failed to save product `{}`", product.sku))?;
+            ctx.out.record(&saved)
+        }
+        InventoryCommand::Show { sku } => {
+            let pool = ctx.pool().await?;
+            let product = products::get(&pool, &sku)
+                .await
+                .with_context(|| format!("failed to read product `{sku}`"))?
+                .with_context(|| format!("no product with SKU `{sku}`"))?;
+            ctx.out.record(&product)
+        }
+        InventoryCommand::List => {
+            let pool = ctx.pool().await?;
+            let all = products::list(&pool)
+                .await
+                .context("failed to list products")?;
+            ctx.out.list(&all)
+        }
+    }
+}
+
+/// Check what the database would otherwise refuse with a less readable error.
+fn new_product(set: SetArgs) -> anyhow::Result<NewProduct> {
+    let sku = set.sku.trim().to_owned();
+    if sku.is_empty() || sku.chars().count() > 128 || sku.chars().any(char::is_whitespace) {
+        bail!(
+            "SKU `{}` must be 1 to 128 characters without spaces",
+            set.sku
+        );
+    }
+    let title = set.title.trim().to_owned();
+    if title.is_empty() || title.chars().count() > 512 || title.contains('\0') {
+        bail!("title must be 1 to 512 characters");
+    }
+    Ok(NewProduct {
+        sku,
+        title,
+        price_cents: set.price,
+        currency: set.currency,
+        stock_on_hand: set.stock,
+    })
+}
+
+/// A whole number of units, 0 or more.
+fn parse_stock(input: &str) -> Result<i32, String> {
+    match input.trim().parse::<i64>() {
+        Ok(n) if n < 0 => Err(format!("stock `{input}` is negative")),
+        Ok(n) => i32::try_from(n).map_err(|_| format!("stock `{input}` is too large")),
+        Err(_) => Err(format!("stock `{input}` is not a whole number")),
+    }
+}
+
+impl Tabular for Product {
+    const HEADERS: &'static [&'static str] = &[
+        "SKU",
+        "TITLE",
+        "PRICE",
+        "CURRENCY",
+        "STOCK",
+        "RESERVED",
+        "AVAILABLE",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.sku.clone(),
+            self.title.clone(),
+            format_cents(self.price_cents),
+            self.currency.clone(),
+            self.stock_on_hand.to_string(),
+            self.reserved.to_string(),
+            self.available.to_string(),
+        ]
+    }
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real `shopwire-admin` binary against a fresh Postgres database
+//! per test (`#[sqlx::test]`).
+
+mod events;
+mod helpers;
+mod inventory;
+mod live;
+mod migrate;
+mod seed;
