@@ -1,0 +1,157 @@
+use super::matching::parse;
+use super::*;
+use crate::classify::lexicon;
+
+fn intent(text: &str) -> Intent {
+    RuleClassifier::new().classify(text).intent
+}
+
+#[track_caller]
+fn assert_all(expected: Intent, texts: &[&str]) {
+    let rules = RuleClassifier::new();
+    for text in texts {
+        let c = rules.classify(text);
+        assert_eq!(c.intent, expected, "{text:?} → {c:?}");
+    }
+}
+
+#[test]
+fn claims_from_the_issue_are_purchases() {
+    assert_all(
+        Intent::Buy,
+        &[
+            "mine!!",
+            "MIIIINE",
+            "sold",
+            "Sold!",
+            "I'll take it",
+            "ill take 2",
+            "I want it",
+            "dibs",
+            "lo quiero",
+            "me lo apartas",
+            "apártamelo porfa",
+            "yo lo compro",
+            "quiero la chaqueta",
+            "🛒",
+            "🙋‍♀️ me",
+        ],
+    );
+}
+
+#[test]
+fn hard_negatives_from_the_issue_are_not_purchases() {
+    for text in [
+        "I'd buy it if it were cheaper",
+        "don't buy from them",
+        "do you have it in M?",
+        "¿tienes talla M?",
+        "would buy if it came in XL",
+        "no lo compres",
+        "si fuera más barato lo compro",
+        "I want it but it's too expensive",
+        "I don't want it",
+        "no lo quiero",
+        "sold out?",
+        "got mine yesterday, love it",
+        "mine arrived broken",
+    ] {
+        let c = RuleClassifier::new().classify(text);
+        assert_ne!(c.intent, Intent::Buy, "{text:?} → {c:?}");
+    }
+}
+
+#[test]
+fn size_price_and_shipping_questions_are_questions() {
+    assert_all(
+        Intent::Question,
+        &[
+            "do you have it in M?",
+            "¿tienes talla M?",
+            "how much?",
+            "cuánto cuesta",
+            "do you ship to Canada?",
+            "M?",
+            "is it true to size",
+        ],
+    );
+}
+
+#[test]
+fn warnings_and_problems_are_complaints() {
+    assert_all(
+        Intent::Complaint,
+        &[
+            "don't buy from them",
+            "no lo compres, es estafa",
+            "my order never arrived 😡",
+            "I want a refund",
+            "llegó roto 👎",
+        ],
+    );
+}
+
+#[test]
+fn opinions_and_price_objections_are_feedback() {
+    assert_all(
+        Intent::Feedback,
+        &[
+            "I'd buy it if it were cheaper",
+            "so cute 😍",
+            "🔥🔥🔥",
+            "me encanta ❤️",
+            "lo compraría si fuera más barato",
+        ],
+    );
+}
+
+#[test]
+fn greetings_and_chatter_are_other() {
+    assert_all(
+        Intent::Other,
+        &["hi from Texas!", "jajaja", "@maria look", "sold out 😭", ""],
+    );
+}
+
+#[test]
+fn quantities_and_sizes_alone_are_claims() {
+    assert_all(
+        Intent::Buy,
+        &["2 please", "x2", "I'll take 2", "M in black pls"],
+    );
+}
+
+#[test]
+fn scores_are_in_range_and_clear_claims_pass_the_default_threshold() {
+    let rules = RuleClassifier::new();
+    for text in [
+        "mine",
+        "I'll take it",
+        "lo quiero",
+        "me lo apartas en talla M?",
+    ] {
+        let c = rules.classify(text);
+        assert_eq!(c.intent, Intent::Buy, "{text:?}");
+        assert!(c.score >= 0.5 && c.score <= 1.0, "{text:?} → {c:?}");
+    }
+    for asked in ["mine?", "sold?", "¿vendido?"] {
+        assert_ne!(rules.classify(asked).intent, Intent::Buy, "{asked:?}");
+    }
+}
+
+#[test]
+fn classification_is_deterministic() {
+    let rules = RuleClassifier::new();
+    let text = "me lo apartas? 🙋‍♀️";
+    assert_eq!(rules.classify(text), rules.classify(text));
+    assert_eq!(intent("hola"), Intent::Other);
+}
+
+#[test]
+fn every_cue_pattern_compiles_to_tokens() {
+    for group in lexicon::GROUPS {
+        for pattern in group.patterns {
+            assert!(!parse(pattern).is_empty(), "{pattern:?} has no tokens");
+        }
+    }
+}
