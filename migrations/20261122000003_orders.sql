@@ -48,11 +48,34 @@ CREATE INDEX orders_payment_intent ON orders (payment_intent_id) WHERE payment_i
 CREATE UNIQUE INDEX orders_one_pending_per_buyer_product
     ON orders (buyer, product_id) WHERE status = 'pending' AND source = 'message';
 
--- Daily order-number sequence: ORD-YYYYMMDD-NNNNN.
-CREATE TABLE order_number_counters (
-    day   DATE    PRIMARY KEY,
-    last  INTEGER NOT NULL
-);
+-- Order numbers ORD-YYYYMMDD-NNNNN take NNNNN from a sequence: a counter row would be a
+-- lock every order in the shop queues behind; a sequence never blocks.
+CREATE SEQUENCE order_number_seq;
+
+-- Order status only moves forward; late or repeated events can never move it back.
+-- Handlers update conditionally; this trigger is the backstop that makes a bug loud.
+CREATE FUNCTION orders_status_moves_forward() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = OLD.status THEN
+        RETURN NEW;
+    END IF;
+    IF (OLD.status, NEW.status) IN (
+        ('pending', 'paid'), ('pending', 'expired'), ('pending', 'cancelled'),
+        ('paid', 'fulfilled'), ('paid', 'refunded'), ('paid', 'cancelled'),
+        ('fulfilled', 'refunded')
+    ) THEN
+        NEW.updated_at := now();
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'order % cannot move from % to %', OLD.order_number, OLD.status, NEW.status
+        USING ERRCODE = 'check_violation';
+END;
+$$;
+
+CREATE TRIGGER orders_status_forward_only
+    BEFORE UPDATE OF status ON orders
+    FOR EACH ROW EXECUTE FUNCTION orders_status_moves_forward();
 
 CREATE TABLE reservations (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -103,6 +103,11 @@ pub struct Settings {
     pub checkout_cancel_url: Option<String>,
     /// `TIKTOK_SHOP_API_BASE`, default `https://open-api.tiktokglobalshop.com`.
     pub tiktok_shop_api_base: String,
+    /// `TIKTOK_SHOP_ACCESS_TOKEN`: the shop's API token; with the app key and secret, order
+    /// line items come from the TikTok Shop API.
+    pub tiktok_shop_access_token: Option<SecretString>,
+    /// `TIKTOK_SHOP_SHOP_CIPHER`: the shop's `shop_cipher`, sent on every API call when set.
+    pub tiktok_shop_shop_cipher: Option<String>,
     /// `TIKTOK_MESSAGING_API_BASE`, default `https://business-api.tiktok.com`.
     pub tiktok_messaging_api_base: String,
     /// `TIKTOK_MESSAGING_TOKEN`: buyer DMs get replies when set.
@@ -205,6 +210,8 @@ impl Settings {
                 "TIKTOK_SHOP_API_BASE",
                 "https://open-api.tiktokglobalshop.com",
             )?,
+            tiktok_shop_access_token: r.secret("TIKTOK_SHOP_ACCESS_TOKEN"),
+            tiktok_shop_shop_cipher: r.string("TIKTOK_SHOP_SHOP_CIPHER"),
             tiktok_messaging_api_base: r.url(
                 "TIKTOK_MESSAGING_API_BASE",
                 "https://business-api.tiktok.com",

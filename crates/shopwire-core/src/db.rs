@@ -5,8 +5,13 @@
 //! integration test against a real Postgres.
 
 pub mod inbox;
+pub mod jobs;
 pub mod live_pins;
+pub mod messages;
+pub mod orders;
+pub mod payments;
 pub mod products;
+pub mod tiktok_orders;
 
 use std::time::Duration;
 

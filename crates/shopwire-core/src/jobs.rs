@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::db::inbox::InboxId;
+use crate::db::jobs::JobId;
 use crate::domain::Provider;
 
 /// The one job shape on every queue: "process this inbox row".
@@ -13,6 +14,13 @@ use crate::domain::Provider;
 pub struct InboxJob {
     /// The delivery to process.
     pub inbox_id: InboxId,
+}
+
+/// A later-stage job (a `jobs` row, e.g. creating a Checkout Session): "run this job".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobRef {
+    /// The `jobs` row to run.
+    pub job_id: JobId,
 }
 
 /// The queues the worker drains.
@@ -24,11 +32,18 @@ pub enum Queue {
     StripeEvents,
     /// TikTok Shop notifications: order sync.
     TiktokShop,
+    /// Stripe Checkout Sessions for new orders (`jobs` rows, [`JobRef`] payloads).
+    Checkout,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 3] = [Queue::Messages, Queue::StripeEvents, Queue::TiktokShop];
+    pub const ALL: [Queue; 4] = [
+        Queue::Messages,
+        Queue::StripeEvents,
+        Queue::TiktokShop,
+        Queue::Checkout,
+    ];
 
     /// The queue a provider's deliveries go to.
     pub fn for_provider(provider: Provider) -> Queue {
@@ -45,6 +60,7 @@ impl Queue {
             Queue::Messages => "messages",
             Queue::StripeEvents => "stripe-events",
             Queue::TiktokShop => "tiktok-shop",
+            Queue::Checkout => "checkout",
         }
     }
 
@@ -65,6 +81,16 @@ mod tests {
         })
         .expect("serializes");
         assert_eq!(json, r#"{"inbox_id":42}"#);
+    }
+
+    #[test]
+    fn job_refs_serialize_as_a_bare_id_and_checkout_has_its_queue() {
+        let json = serde_json::to_string(&JobRef {
+            job_id: JobId::new(7),
+        })
+        .expect("serializes");
+        assert_eq!(json, r#"{"job_id":7}"#);
+        assert_eq!(Queue::Checkout.key("t1"), "t1:checkout");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use apalis_core::task::builder::TaskBuilder;
 use apalis_redis::{Client, Config, ConnectionManager, RedisStorage};
 use redis::aio::ConnectionManagerConfig;
 use secrecy::{ExposeSecret, SecretString};
-use shopwire_core::jobs::{InboxJob, Queue};
+use serde::Serialize;
+use shopwire_core::jobs::{InboxJob, JobRef, Queue};
 
 /// Failure to reach Redis or to run a queue script.
 #[derive(Debug, thiserror::Error)]
@@ -106,10 +107,25 @@ impl QueueClient {
         self.push_at(queue, &[job], Some(delay)).await
     }
 
-    async fn push_at(
+    /// Enqueue `jobs` rows now (the checkout queue), in one round trip.
+    pub async fn push_refs(&self, queue: Queue, jobs: &[JobRef]) -> Result<(), QueueError> {
+        self.push_at(queue, jobs, None).await
+    }
+
+    /// Enqueue a `jobs` row to run after `delay` (retries with backoff).
+    pub async fn push_ref_after(
         &self,
         queue: Queue,
-        jobs: &[InboxJob],
+        job: JobRef,
+        delay: Duration,
+    ) -> Result<(), QueueError> {
+        self.push_at(queue, &[job], Some(delay)).await
+    }
+
+    async fn push_at<J: Serialize>(
+        &self,
+        queue: Queue,
+        jobs: &[J],
         delay: Option<Duration>,
     ) -> Result<(), QueueError> {
         if jobs.is_empty() {
@@ -119,7 +135,7 @@ impl QueueClient {
         let tasks: Vec<_> = jobs
             .iter()
             .map(|job| {
-                let bytes = serde_json::to_vec(job).expect("an InboxJob always serializes");
+                let bytes = serde_json::to_vec(job).expect("job payloads (ids) serialize");
                 let builder = TaskBuilder::new(bytes);
                 match delay {
                     Some(d) => builder.run_after(d).build(),

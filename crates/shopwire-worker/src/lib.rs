@@ -1,12 +1,16 @@
 //! Shopwire's worker: drains the apalis queues on Redis and applies each delivery once,
 //! with Postgres holding every job's state (SPEC §3, §4).
 
+pub mod classify;
 pub mod context;
 pub mod health;
 pub mod jobs;
+pub mod pipeline;
 pub mod poll;
 pub mod retry;
 pub mod shutdown;
 pub mod startup;
+pub mod stripe;
 pub mod supervisor;
 pub mod sweeper;
+pub mod tiktok_shop;

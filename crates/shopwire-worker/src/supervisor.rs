@@ -18,7 +18,7 @@ use shopwire_core::jobs::Queue;
 use tokio::sync::watch;
 
 use crate::context::JobContext;
-use crate::jobs::process_delivery;
+use crate::jobs::{create_checkout, process_delivery};
 use crate::poll::ReliableInterval;
 
 /// Worker restarts, by queue.
@@ -85,18 +85,21 @@ fn start_worker(
         .queue
         .storage(queue, options.concurrency)
         .poll_with_strategy(ReliableInterval::new(options.poll_interval));
-    let worker = WorkerBuilder::new(name)
+    let builder = WorkerBuilder::new(name)
         .backend(storage)
         .data(ctx.clone())
         .concurrency(options.concurrency)
         .catch_panic()
-        .parallelize(tokio::spawn)
-        .build(process_delivery::handle);
+        .parallelize(tokio::spawn);
     let signal = async move {
         let _ = stop.wait_for(|stop| *stop).await;
         Ok::<(), std::io::Error>(())
     };
-    Box::pin(worker.run_until(signal))
+    // The checkout queue carries `jobs` rows; every other queue carries inbox rows.
+    match queue {
+        Queue::Checkout => Box::pin(builder.build(create_checkout::handle).run_until(signal)),
+        _ => Box::pin(builder.build(process_delivery::handle).run_until(signal)),
+    }
 }
 
 fn restart_backoff() -> impl Iterator<Item = Duration> {

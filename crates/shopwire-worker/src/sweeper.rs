@@ -1,5 +1,5 @@
-//! Periodic housekeeping: re-enqueue what Redis lost, trim finished task keys, publish
-//! queue gauges.
+//! Periodic housekeeping: re-enqueue what Redis lost, release expired reservations, trim
+//! finished task keys, publish queue gauges.
 //!
 //! The sweeper is why a flushed or restarted Redis loses nothing: any delivery that is not
 //! finished and has not been (re-)enqueued for `SWEEP_AFTER_SECS` is pushed again. It is
@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shopwire_core::db::inbox;
+use shopwire_core::db::{inbox, jobs};
 use shopwire_core::domain::Provider;
-use shopwire_core::jobs::{InboxJob, Queue};
+use shopwire_core::jobs::{InboxJob, JobRef, Queue};
 use tokio::sync::watch;
 
 use crate::context::JobContext;
@@ -44,13 +44,20 @@ pub async fn run(
             Ok(n) => tracing::warn!(deliveries = n, "sweeper re-enqueued stranded deliveries"),
             Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
         }
+        match shopwire_core::db::orders::expire_reservations(&ctx.pool, BATCH).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(orders = n, "released expired reservations"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not release expired reservations; will retry")
+            }
+        }
         if let Err(e) = publish_gauges(&ctx).await {
             tracing::debug!(error = %e, "could not read queue gauges");
         }
     }
 }
 
-/// Re-enqueue every stranded delivery; returns how many.
+/// Re-enqueue every stranded delivery and `jobs` row; returns how many.
 pub async fn sweep_once(ctx: &JobContext, after: Duration) -> anyhow::Result<usize> {
     let mut total = 0;
     loop {
@@ -70,6 +77,29 @@ pub async fn sweep_once(ctx: &JobContext, after: Duration) -> anyhow::Result<usi
         for (queue, jobs) in by_queue {
             ctx.queue.push(queue, &jobs).await?;
             metrics::counter!(SWEPT_TOTAL, "queue" => queue.as_str()).increment(jobs.len() as u64);
+        }
+        total += stranded.len();
+        if (stranded.len() as i64) < BATCH {
+            break;
+        }
+    }
+    loop {
+        let stranded = jobs::sweep(&ctx.pool, after, BATCH).await?;
+        let mut by_queue: HashMap<Queue, Vec<JobRef>> = HashMap::new();
+        for row in &stranded {
+            match Queue::ALL.into_iter().find(|q| q.as_str() == row.queue) {
+                Some(queue) => by_queue
+                    .entry(queue)
+                    .or_default()
+                    .push(JobRef { job_id: row.id }),
+                None => {
+                    tracing::warn!(job_id = row.id.get(), queue = %row.queue, "job of an unknown queue; left alone")
+                }
+            }
+        }
+        for (queue, refs) in by_queue {
+            ctx.queue.push_refs(queue, &refs).await?;
+            metrics::counter!(SWEPT_TOTAL, "queue" => queue.as_str()).increment(refs.len() as u64);
         }
         total += stranded.len();
         if (stranded.len() as i64) < BATCH {

@@ -1,14 +1,14 @@
-//! Apply one claimed delivery: its effects and its `processed` mark commit in one
-//! transaction. The commerce pipeline (intent → product → reservation → order, Stripe
-//! events, TikTok Shop orders) plugs in here; until it does, a delivery is recorded as
-//! processed with no further effect.
+//! Apply one claimed delivery: route it to its pipeline stage, whose effects and the
+//! inbox row's final mark commit in one transaction.
 
 use std::time::Duration;
 
 use shopwire_core::db::inbox::{self, Claimed};
-use shopwire_core::domain::InboxStatus;
+use shopwire_core::domain::{InboxStatus, Provider};
+use sqlx::{PgConnection, Postgres, Transaction};
 
 use crate::context::JobContext;
+use crate::pipeline;
 
 /// Why an attempt failed, and whether trying again could help.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,11 @@ impl JobError {
         }
     }
 
+    /// A failure no retry can fix.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        JobError::Permanent(message.into())
+    }
+
     /// True when no retry should be attempted.
     pub fn is_permanent(&self) -> bool {
         matches!(self, JobError::Permanent(_))
@@ -55,15 +60,42 @@ impl From<sqlx::Error> for JobError {
     }
 }
 
-/// Apply the delivery and mark it done, atomically. Returns the final inbox status.
+/// Route the delivery to its stage. Returns the final inbox status.
 pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, JobError> {
-    let mut tx = ctx.pool.begin().await?;
-    let outcome = InboxStatus::Processed;
-    if !inbox::finish(&mut *tx, claimed.id, &ctx.instance, outcome).await? {
-        // Our lease expired and someone else took over: leave everything to them.
+    let provider: Provider = claimed
+        .provider
+        .parse()
+        .map_err(|e| JobError::permanent(format!("{e}")))?;
+    match provider {
+        Provider::Comments | Provider::Tiktok => {
+            pipeline::buyer_message::apply(ctx, claimed, provider).await
+        }
+        Provider::Stripe => pipeline::stripe_event::apply(ctx, claimed).await,
+        Provider::TiktokShop => pipeline::tiktok_shop_order::apply(ctx, claimed).await,
+    }
+}
+
+/// Mark the delivery `outcome` inside `tx` and commit. If our lease was lost meanwhile,
+/// roll everything back: the worker that holds it now applies it instead.
+pub async fn commit(
+    mut tx: Transaction<'static, Postgres>,
+    ctx: &JobContext,
+    claimed: &Claimed,
+    outcome: InboxStatus,
+) -> Result<InboxStatus, JobError> {
+    if !finish(&mut tx, ctx, claimed, outcome).await? {
         tx.rollback().await?;
         return Err(JobError::transient("lease lost before commit"));
     }
     tx.commit().await?;
     Ok(outcome)
+}
+
+async fn finish(
+    conn: &mut PgConnection,
+    ctx: &JobContext,
+    claimed: &Claimed,
+    outcome: InboxStatus,
+) -> Result<bool, sqlx::Error> {
+    inbox::finish(conn, claimed.id, &ctx.instance, outcome).await
 }

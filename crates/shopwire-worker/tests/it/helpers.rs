@@ -22,10 +22,11 @@ use tokio::task::JoinHandle;
 /// How long a test waits for something that normally takes milliseconds. A bound that
 /// fails a hung test, not a measure of speed.
 pub const PATIENCE: Duration = Duration::from_secs(15);
-/// Every test delivery is a Stripe event: it travels on this queue.
-pub const QUEUE: Queue = Queue::StripeEvents;
+/// Every test delivery is a live comment that is not a buy (processed, no order): it
+/// travels on this queue. (A Stripe event naming no order of ours would be `ignored`.)
+pub const QUEUE: Queue = Queue::Messages;
 
-const BODY: &[u8] = br#"{"id":"evt_worker_test","object":"event","type":"charge.refunded"}"#;
+const BODY: &[u8] = br#"{"streamer":"worker_test","client":"viewer","message":"love this stream","timestamp":"2026-11-22T10:00:00Z"}"#;
 
 /// Poll `condition` every 20 ms until it holds; panic naming `what` after `within`.
 pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut condition: F)
@@ -224,13 +225,13 @@ impl TestWorker {
             .await
     }
 
-    /// Record a Stripe delivery under `key`, as the web does, without enqueueing it.
+    /// Record a comment delivery under `key`, as the web does, without enqueueing it.
     pub async fn record(&self, key: &str) -> InboxId {
         let delivery = Delivery {
             dedupe_key: key.to_owned(),
-            event_type: "charge.refunded".to_owned(),
+            event_type: "comment".to_owned(),
         };
-        match inbox::record(&self.pool, Provider::Stripe, &delivery, BODY)
+        match inbox::record(&self.pool, Provider::Comments, &delivery, BODY)
             .await
             .expect("record works")
         {

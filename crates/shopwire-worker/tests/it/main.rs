@@ -1,9 +1,15 @@
 //! The worker's integration tests: the real worker from `Worker::build`, real Postgres
 //! (a database per test), real Redis (a key prefix per test, or a private server).
 
+mod checkout;
 mod helpers;
 mod lifecycle;
+mod ordering;
 mod private_redis;
 mod processing;
 mod resilience;
+mod stripe_events;
+mod stripe_support;
 mod sweeping;
+mod tiktok_shop;
+mod tiktok_shop_api;

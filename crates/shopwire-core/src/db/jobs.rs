@@ -1,0 +1,233 @@
+//! Later-stage jobs (checkout creation, …): insert, claim, finish, fail, sweep.
+//!
+//! Like the inbox, the `jobs` table is the truth about a job and Redis carries only its
+//! id. The table has no lease-holder column, so the lease's expiry time is the fencing
+//! token: `claim` returns it, and `finish`/`fail` only touch the row while it is unchanged.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgExecutor, PgPool};
+
+use crate::db::inbox::{AfterFailure, InboxId};
+
+/// The id of a `jobs` row.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,
+)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct JobId(i64);
+
+impl JobId {
+    /// Wrap a raw id (from a job payload or the CLI).
+    pub fn new(id: i64) -> Self {
+        Self(id)
+    }
+
+    /// The raw value.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Insert the job `queue` / `idempotency_key` for an order, tied to the inbox row of the
+/// message the order came from. Returns the job's id; a job with this key that already
+/// exists is returned as it is (its key is unique), so scheduling twice is harmless.
+pub async fn insert_for_order(
+    conn: &mut PgConnection,
+    queue: &str,
+    order_id: i64,
+    idempotency_key: &str,
+) -> Result<JobId, sqlx::Error> {
+    let (id,): (JobId,) = sqlx::query_as(
+        "INSERT INTO jobs (queue, inbox_id, subject_id, idempotency_key)
+         SELECT $1, m.inbox_id, o.id, $3
+           FROM orders o LEFT JOIN messages m ON m.id = o.message_id
+          WHERE o.id = $2
+         ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
+         RETURNING id",
+    )
+    .bind(queue)
+    .bind(order_id)
+    .bind(idempotency_key)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// A job a worker holds the lease on.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClaimedJob {
+    /// Job id.
+    pub id: JobId,
+    /// Queue name as stored.
+    pub queue: String,
+    /// The delivery the job descends from, if any.
+    pub inbox_id: Option<InboxId>,
+    /// What the job acts on (an order id for checkout).
+    pub subject_id: Option<i64>,
+    /// The key outbound calls carry, the same on every attempt.
+    pub idempotency_key: String,
+    /// Attempts including this one.
+    pub attempts: i32,
+    /// The lease's expiry: the token `finish` and `fail` check.
+    pub locked_until: DateTime<Utc>,
+}
+
+/// Take the lease on a job if it is due and nobody else holds it. Returns `None` when it
+/// is finished, leased by a live worker, or scheduled for later.
+pub async fn claim(
+    pool: &PgPool,
+    id: JobId,
+    lease: Duration,
+) -> Result<Option<ClaimedJob>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE jobs
+            SET status = 'processing', attempts = attempts + 1,
+                locked_until = now() + make_interval(secs => $2)
+          WHERE id = $1
+            AND next_attempt_at <= now()
+            AND (status IN ('queued', 'failed')
+                 OR (status = 'processing' AND locked_until < now()))
+          RETURNING id, queue, inbox_id, subject_id, idempotency_key, attempts, locked_until",
+    )
+    .bind(id)
+    .bind(lease.as_secs_f64())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Mark a claimed job done (inside the transaction that applied its effects). Returns
+/// false if the lease was lost, in which case the caller must roll back.
+pub async fn finish(conn: impl PgExecutor<'_>, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE jobs
+            SET status = 'processed', processed_at = now(), locked_until = NULL, last_error = NULL
+          WHERE id = $1 AND status = 'processing' AND locked_until = $2",
+    )
+    .bind(job.id)
+    .bind(job.locked_until)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Record a failed attempt: schedule the next one, or mark the job dead and put it in the
+/// dead-letter queue (`dead_jobs`) in the same statement. Returns false if the lease was
+/// lost.
+pub async fn fail(
+    conn: impl PgExecutor<'_>,
+    job: &ClaimedJob,
+    error: &str,
+    after: AfterFailure,
+) -> Result<bool, sqlx::Error> {
+    let (status, next) = match after {
+        AfterFailure::RetryAt(at) => ("failed", Some(at)),
+        AfterFailure::Dead => ("dead", None),
+    };
+    let (updated,): (i64,) = sqlx::query_as(
+        "WITH failed AS (
+             UPDATE jobs
+                SET status = $3, last_error = left($4, 2000), locked_until = NULL,
+                    next_attempt_at = coalesce($5, next_attempt_at)
+              WHERE id = $1 AND status = 'processing' AND locked_until = $2
+              RETURNING id, queue, inbox_id, attempts, status, last_error
+         ), buried AS (
+             INSERT INTO dead_jobs (queue, inbox_id, job_id, attempts, last_error)
+             SELECT queue, inbox_id, id, attempts, last_error FROM failed WHERE status = 'dead'
+         )
+         SELECT count(*) FROM failed",
+    )
+    .bind(job.id)
+    .bind(job.locked_until)
+    .bind(status)
+    .bind(error)
+    .bind(next)
+    .fetch_one(conn)
+    .await?;
+    Ok(updated == 1)
+}
+
+/// A job the sweeper re-enqueues.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StrandedJob {
+    /// Job id.
+    pub id: JobId,
+    /// Queue name as stored.
+    pub queue: String,
+}
+
+/// Find unfinished jobs that have been due for `after` without anyone finishing them
+/// (Redis lost their task, or the push after commit failed) or whose lease ran out (their
+/// worker died). `next_attempt_at` is set to now on each one found, so a job is pushed
+/// again at most once per `after` and once per expired lease.
+pub async fn sweep(
+    pool: &PgPool,
+    after: Duration,
+    limit: i64,
+) -> Result<Vec<StrandedJob>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE jobs SET next_attempt_at = now()
+          WHERE id IN (
+                SELECT id FROM jobs
+                 WHERE (status IN ('queued', 'failed')
+                        AND next_attempt_at <= now() - make_interval(secs => $1))
+                    OR (status = 'processing'
+                        AND locked_until < now()
+                        AND next_attempt_at < locked_until)
+                 ORDER BY id
+                 LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+          RETURNING id, queue",
+    )
+    .bind(after.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// One job as tests and the admin views inspect it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct JobRow {
+    /// Job id.
+    pub id: JobId,
+    /// Queue name.
+    pub queue: String,
+    /// The delivery it descends from.
+    pub inbox_id: Option<InboxId>,
+    /// What it acts on.
+    pub subject_id: Option<i64>,
+    /// Its outbound idempotency key.
+    pub idempotency_key: String,
+    /// `queued`, `processing`, `processed`, `failed` or `dead`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// When the next attempt is due.
+    pub next_attempt_at: DateTime<Utc>,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// When it finished.
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One job by id.
+pub async fn get(pool: &PgPool, id: JobId) -> Result<Option<JobRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, queue, inbox_id, subject_id, idempotency_key, status, attempts,
+                next_attempt_at, last_error, processed_at
+           FROM jobs WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}

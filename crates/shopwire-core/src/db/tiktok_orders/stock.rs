@@ -1,0 +1,110 @@
+//! Stock moved by TikTok Shop orders: taken on entering `paid`, given back on cancel or
+//! refund, each at most once per order.
+
+use sqlx::PgConnection;
+
+/// Units that moved for one product while an order changed status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockMove {
+    /// Our SKU.
+    pub sku: String,
+    /// Units the line asked for (when committing) or gave back (when restocking).
+    pub wanted: i32,
+    /// Units actually moved: less than `wanted` when stock ran short at commit.
+    pub moved: i32,
+}
+
+/// Take each matched line's units off `stock_on_hand`, once per order. Never more than is
+/// available (`stock_on_hand − reserved`): a shortfall is clamped and reported, since
+/// TikTok already sold the units and refusing would lose the order.
+pub(super) async fn commit_stock(
+    conn: &mut PgConnection,
+    order_id: i64,
+) -> Result<Vec<StockMove>, sqlx::Error> {
+    let committed: Option<(bool,)> =
+        sqlx::query_as("UPDATE orders SET stock_committed = true WHERE id = $1 AND NOT stock_committed RETURNING true")
+            .bind(order_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if committed.is_none() {
+        return Ok(Vec::new());
+    }
+    // Lock products in id order so two orders sharing products cannot deadlock.
+    let lines: Vec<(i64, i64, i32)> = sqlx::query_as(
+        "SELECT id, product_id, quantity FROM tiktok_order_lines
+          WHERE order_id = $1 AND product_id IS NOT NULL AND committed = 0
+          ORDER BY product_id, id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut moves = Vec::with_capacity(lines.len());
+    for (line_id, product_id, wanted) in lines {
+        let (sku, available): (String, i32) = sqlx::query_as(
+            "SELECT sku, stock_on_hand - reserved FROM products WHERE id = $1 FOR UPDATE",
+        )
+        .bind(product_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let take = wanted.min(available.max(0));
+        sqlx::query("UPDATE products SET stock_on_hand = stock_on_hand - $2, updated_at = now() WHERE id = $1")
+            .bind(product_id)
+            .bind(take)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE tiktok_order_lines SET committed = $2 WHERE id = $1")
+            .bind(line_id)
+            .bind(take)
+            .execute(&mut *conn)
+            .await?;
+        moves.push(StockMove {
+            sku,
+            wanted,
+            moved: take,
+        });
+    }
+    Ok(moves)
+}
+
+/// Give back exactly what [`commit_stock`] took, once.
+pub(super) async fn restock(
+    conn: &mut PgConnection,
+    order_id: i64,
+) -> Result<Vec<StockMove>, sqlx::Error> {
+    let committed: Option<(bool,)> =
+        sqlx::query_as("UPDATE orders SET stock_committed = false WHERE id = $1 AND stock_committed RETURNING true")
+            .bind(order_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if committed.is_none() {
+        return Ok(Vec::new());
+    }
+    let lines: Vec<(i64, i64, i32)> = sqlx::query_as(
+        "SELECT id, product_id, committed FROM tiktok_order_lines
+          WHERE order_id = $1 AND committed > 0
+          ORDER BY product_id, id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut moves = Vec::with_capacity(lines.len());
+    for (line_id, product_id, units) in lines {
+        let (sku,): (String,) = sqlx::query_as(
+            "UPDATE products SET stock_on_hand = stock_on_hand + $2, updated_at = now() WHERE id = $1 RETURNING sku",
+        )
+        .bind(product_id)
+        .bind(units)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE tiktok_order_lines SET committed = 0 WHERE id = $1")
+            .bind(line_id)
+            .execute(&mut *conn)
+            .await?;
+        moves.push(StockMove {
+            sku,
+            wanted: units,
+            moved: units,
+        });
+    }
+    Ok(moves)
+}

@@ -1,0 +1,222 @@
+//! A buyer's DM or live comment: classify intent, resolve the product, and — for a
+//! confident buy — reserve stock and create the pending order, all in one transaction
+//! with the inbox mark. One message never makes two orders (`orders.message_id` is
+//! unique and the whole stage re-runs as one unit).
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+use shopwire_core::db::inbox::Claimed;
+use shopwire_core::db::messages::{self, Decision, NewMessage};
+use shopwire_core::db::orders::{self, Reservation};
+use shopwire_core::domain::{InboxStatus, Provider};
+
+use super::{checkout, product_match};
+use crate::classify::Intent;
+use crate::context::JobContext;
+use crate::jobs::apply_delivery::{self, JobError};
+
+/// Orders created from messages, by outcome.
+pub const MESSAGE_OUTCOMES_TOTAL: &str = "shopwire_message_outcomes_total";
+
+/// A message in the shape every channel reduces to.
+#[derive(Debug)]
+struct Parsed {
+    channel: &'static str,
+    streamer: Option<String>,
+    buyer: String,
+    conversation: Option<String>,
+    text: String,
+    sent_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    streamer: String,
+    client: String,
+    message: String,
+    timestamp: String,
+}
+
+#[derive(Deserialize)]
+struct TiktokEvent {
+    event: String,
+    #[serde(default)]
+    user_openid: Option<String>,
+    #[serde(default)]
+    content: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct DmContent {
+    #[serde(default)]
+    conversation_id: Option<String>,
+    #[serde(default)]
+    timestamp: Option<i64>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    text: Option<DmText>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    from_user: Option<DmUser>,
+}
+
+#[derive(Deserialize)]
+struct DmText {
+    body: String,
+}
+
+#[derive(Deserialize)]
+struct DmUser {
+    id: String,
+}
+
+/// Parse the delivery into a message; `None` for TikTok events that are not a buyer's text DM.
+fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
+    let bad = |e: serde_json::Error| JobError::permanent(format!("malformed message: {e}"));
+    match provider {
+        Provider::Comments => {
+            let c: Comment = serde_json::from_slice(body).map_err(bad)?;
+            let sent_at = DateTime::parse_from_rfc3339(&c.timestamp)
+                .map_err(|e| JobError::permanent(format!("bad comment timestamp: {e}")))?
+                .with_timezone(&Utc);
+            Ok(Some(Parsed {
+                channel: "comment",
+                streamer: Some(c.streamer),
+                buyer: c.client,
+                conversation: None,
+                text: c.message,
+                sent_at,
+            }))
+        }
+        Provider::Tiktok => {
+            let e: TiktokEvent = serde_json::from_slice(body).map_err(bad)?;
+            if e.event != "im_receive_msg" {
+                return Ok(None);
+            }
+            let content: DmContent = match e.content {
+                Some(serde_json::Value::String(s)) => serde_json::from_str(&s).map_err(bad)?,
+                Some(v) => serde_json::from_value(v).map_err(bad)?,
+                None => return Ok(None),
+            };
+            let (Some(text), Some(buyer)) = (
+                content
+                    .text
+                    .filter(|_| content.kind.as_deref().unwrap_or("text") == "text"),
+                content.from_user.map(|u| u.id).or(content.from),
+            ) else {
+                return Ok(None);
+            };
+            let sent_at = content
+                .timestamp
+                .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+                .unwrap_or_else(Utc::now);
+            Ok(Some(Parsed {
+                channel: "dm",
+                streamer: e.user_openid,
+                buyer,
+                conversation: content.conversation_id,
+                text: text.body,
+                sent_at,
+            }))
+        }
+        Provider::Stripe | Provider::TiktokShop => Err(JobError::permanent("not a buyer message")),
+    }
+}
+
+/// Apply one buyer message.
+pub async fn apply(
+    ctx: &JobContext,
+    claimed: &Claimed,
+    provider: Provider,
+) -> Result<InboxStatus, JobError> {
+    let Some(msg) = parse(provider, &claimed.body)? else {
+        let tx = ctx.pool.begin().await?;
+        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
+    };
+    // Classify before opening the transaction: an LLM call must not hold a connection.
+    let class = ctx.classifier.classify(&msg.text).await;
+
+    let mut tx = ctx.pool.begin().await?;
+    let message_id = messages::insert(
+        &mut tx,
+        &NewMessage {
+            inbox_id: claimed.id,
+            channel: msg.channel,
+            streamer: msg.streamer.as_deref(),
+            buyer: &msg.buyer,
+            conversation: msg.conversation.as_deref(),
+            text: &msg.text,
+            sent_at: msg.sent_at,
+        },
+    )
+    .await?;
+
+    let mut checkout_job = None;
+    let mut decision = Decision {
+        intent: class.intent.as_str(),
+        intent_score: class.score,
+        classifier: class.classifier,
+        product_id: None,
+        match_score: None,
+        outcome: "not_buy",
+    };
+    if class.intent == Intent::Buy {
+        if class.score < ctx.buy_threshold {
+            decision.outcome = "below_threshold";
+        } else {
+            let catalog = messages::catalog(&mut tx).await?;
+            let matched = match product_match::named_in(&msg.text, &catalog) {
+                Some(m) => Some(m),
+                None => match &msg.streamer {
+                    Some(streamer) => messages::pinned_at(&mut tx, streamer, msg.sent_at)
+                        .await?
+                        .map(|product_id| product_match::Match {
+                            product_id,
+                            score: product_match::PINNED_CONFIDENCE,
+                        }),
+                    None => None,
+                },
+            };
+            match matched {
+                None => decision.outcome = "unmatched",
+                Some(m) => {
+                    decision.product_id = Some(m.product_id);
+                    decision.match_score = Some(m.score);
+                    decision.outcome = match orders::reserve_for_message(
+                        &mut tx,
+                        message_id,
+                        m.product_id,
+                        &msg.buyer,
+                        1,
+                        ctx.reservation_ttl,
+                    )
+                    .await?
+                    {
+                        Reservation::Ordered {
+                            order_id,
+                            order_number,
+                            ..
+                        } => {
+                            checkout_job =
+                                checkout::schedule(&mut tx, ctx, order_id, &order_number).await?;
+                            tracing::info!(order = %order_number, "order created");
+                            "ordered"
+                        }
+                        Reservation::SoldOut => "sold_out",
+                        Reservation::AlreadyPending { .. } => "duplicate_pending",
+                    };
+                }
+            }
+        }
+    }
+    messages::decide(&mut tx, message_id, &decision).await?;
+    let status = apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await?;
+    // Only after the order is committed may the checkout job run.
+    if let Some(job) = checkout_job {
+        checkout::enqueue(ctx, job).await;
+    }
+    metrics::counter!(MESSAGE_OUTCOMES_TOTAL, "outcome" => decision.outcome).increment(1);
+    Ok(status)
+}

@@ -1,0 +1,421 @@
+//! Stripe events → the order state machine (SPEC §3).
+//!
+//! `data.object` is read loosely — only the fields acted on, all optional — so a change of
+//! API version cannot break parsing (`research/webhooks.md` §1.6). The order is found by
+//! our `ORD-…` number (`client_reference_id`, `metadata.order_id`), the Checkout Session
+//! id or the PaymentIntent id. Each applied event records a `payments` row (unique per
+//! Stripe event id) in the same transaction as the order change and the inbox mark, and
+//! order status only moves forward: a late or repeated event is recorded, not applied.
+
+use shopwire_core::db::inbox::Claimed;
+use shopwire_core::db::orders::{self, ReleasedAs};
+use shopwire_core::db::payments::{self, LockedOrder, NewPayment};
+use shopwire_core::domain::InboxStatus;
+use sqlx::PgConnection;
+
+use crate::context::JobContext;
+use crate::jobs::apply_delivery::{self, JobError};
+use crate::stripe::event::{Event, IdOrObject, StripeObject};
+
+/// Stripe events by type and outcome (`applied`, `recorded`, `ignored`).
+pub const STRIPE_EVENTS_TOTAL: &str = "shopwire_stripe_events_total";
+
+/// Our order numbers; references without this prefix belong to someone else.
+const ORDER_PREFIX: &str = "ORD-";
+
+/// What an event type does to its order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Payment arrived: `pending → paid`.
+    Paid,
+    /// Checkout completed with a delayed payment method: wait for `async_payment_*`.
+    AwaitAsync,
+    /// The session lapsed or its delayed payment failed: release the hold.
+    Release(ReleasedAs),
+    /// A failed attempt inside Checkout; the buyer can retry there.
+    PaymentFailed,
+    /// Full refund → `refunded` and restock; partial → recorded.
+    Refund,
+    /// Flag the order and alert a human.
+    Dispute,
+}
+
+impl Action {
+    fn of(event: &Event) -> Option<Action> {
+        Some(match event.kind.as_str() {
+            "checkout.session.completed" => match event.data.object.payment_status.as_deref() {
+                Some("paid" | "no_payment_required") => Action::Paid,
+                _ => Action::AwaitAsync,
+            },
+            "checkout.session.async_payment_succeeded" => Action::Paid,
+            "checkout.session.async_payment_failed" => Action::Release(ReleasedAs::Cancelled),
+            "checkout.session.expired" => Action::Release(ReleasedAs::Expired),
+            "payment_intent.payment_failed" => Action::PaymentFailed,
+            "charge.refunded" => Action::Refund,
+            "charge.dispute.created" => Action::Dispute,
+            _ => return None,
+        })
+    }
+}
+
+/// How an event names its order.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Refs<'a> {
+    order_number: Option<&'a str>,
+    session_id: Option<&'a str>,
+    payment_intent: Option<&'a str>,
+}
+
+/// `reference` when it is one of our order numbers.
+fn ours(reference: &Option<String>) -> Option<&str> {
+    reference.as_deref().filter(|r| r.starts_with(ORDER_PREFIX))
+}
+
+impl<'a> Refs<'a> {
+    fn of(event: &'a Event) -> Refs<'a> {
+        let obj = &event.data.object;
+        let metadata = obj.metadata.as_ref().and_then(|m| ours(&m.order_id));
+        let linked_intent = obj.payment_intent.as_ref().map(IdOrObject::id);
+        if event.kind.starts_with("checkout.session.") {
+            Refs {
+                order_number: ours(&obj.client_reference_id).or(metadata),
+                session_id: obj.id.as_deref(),
+                payment_intent: linked_intent,
+            }
+        } else if event.kind.starts_with("payment_intent.") {
+            Refs {
+                order_number: metadata,
+                session_id: None,
+                payment_intent: obj.id.as_deref(),
+            }
+        } else {
+            Refs {
+                order_number: metadata,
+                session_id: None,
+                payment_intent: linked_intent,
+            }
+        }
+    }
+}
+
+/// What applying an event did, for its `payments` row.
+struct Effect {
+    amount_cents: Option<i64>,
+    currency: Option<String>,
+    detail: String,
+    /// False when the order was not in a state the event could change.
+    applied: bool,
+}
+
+/// Apply one Stripe event.
+pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, JobError> {
+    let event: Event = serde_json::from_slice(&claimed.body)
+        .map_err(|e| JobError::permanent(format!("malformed Stripe event: {e}")))?;
+    let Some(action) = Action::of(&event) else {
+        metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => "ignored").increment(1);
+        let tx = ctx.pool.begin().await?;
+        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
+    };
+    let refs = Refs::of(&event);
+    let mut tx = ctx.pool.begin().await?;
+    let found = orders::find_for_stripe(
+        &mut tx,
+        refs.order_number,
+        refs.session_id,
+        refs.payment_intent,
+    )
+    .await?;
+    let Some(order) = (match found {
+        Some(id) => payments::lock_order(&mut tx, id).await?,
+        None => None,
+    }) else {
+        if let Some(number) = refs.order_number {
+            return Err(JobError::permanent(format!(
+                "{} names order {number}, which does not exist",
+                event.kind
+            )));
+        }
+        tracing::info!(event_type = %event.kind, "not one of our orders; ignored");
+        metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => "ignored").increment(1);
+        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
+    };
+
+    let effect = act(&mut tx, action, &event, &refs, &order).await?;
+    let recorded = payments::record(
+        &mut tx,
+        &NewPayment {
+            order_id: order.id,
+            inbox_id: claimed.id,
+            stripe_event_id: &event.id,
+            kind: &event.kind,
+            amount_cents: effect.amount_cents,
+            currency: effect.currency.as_deref(),
+            detail: &effect.detail,
+        },
+    )
+    .await?;
+    if !recorded {
+        // An earlier attempt committed this event (a replay): undo this one's effects.
+        tx.rollback().await?;
+        tracing::info!(event_type = %event.kind, order = %order.order_number, "event already applied");
+        let tx = ctx.pool.begin().await?;
+        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await;
+    }
+    tracing::info!(
+        event_type = %event.kind,
+        order = %order.order_number,
+        applied = effect.applied,
+        detail = %effect.detail,
+        "stripe event recorded"
+    );
+    let outcome = if effect.applied {
+        "applied"
+    } else {
+        "recorded"
+    };
+    let status = apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await?;
+    metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => outcome).increment(1);
+    Ok(status)
+}
+
+/// Apply `action` to the locked `order`.
+async fn act(
+    conn: &mut PgConnection,
+    action: Action,
+    event: &Event,
+    refs: &Refs<'_>,
+    order: &LockedOrder,
+) -> Result<Effect, JobError> {
+    let obj = &event.data.object;
+    let currency = obj.currency.clone();
+    let unchanged = |what: &str| format!("{what}: order already {}", order.status);
+    Ok(match action {
+        Action::Paid => {
+            let applied = orders::mark_paid(conn, order.id, refs.payment_intent).await?;
+            let mut detail = if applied {
+                "paid".to_owned()
+            } else {
+                if matches!(order.status.as_str(), "expired" | "cancelled") {
+                    tracing::error!(
+                        order = %order.order_number,
+                        status = %order.status,
+                        "payment received for an order that is no longer pending; refund or fulfil it by hand"
+                    );
+                }
+                unchanged("paid")
+            };
+            if let Some(mismatch) = amount_mismatch(obj, order) {
+                detail.push_str("; ");
+                detail.push_str(&mismatch);
+            }
+            Effect {
+                amount_cents: obj.amount_total,
+                currency,
+                detail,
+                applied,
+            }
+        }
+        Action::AwaitAsync => Effect {
+            amount_cents: obj.amount_total,
+            currency,
+            detail: "completed; awaiting asynchronous payment".to_owned(),
+            applied: false,
+        },
+        Action::Release(to) => {
+            let applied = orders::release(conn, order.id, to).await?;
+            let what = match to {
+                ReleasedAs::Expired => "expired",
+                ReleasedAs::Cancelled => "cancelled",
+            };
+            Effect {
+                amount_cents: obj.amount_total,
+                currency,
+                detail: if applied {
+                    format!("{what}; reservation released")
+                } else {
+                    unchanged(what)
+                },
+                applied,
+            }
+        }
+        Action::PaymentFailed => {
+            let error = obj.last_payment_error.as_ref();
+            Effect {
+                amount_cents: obj.amount,
+                currency,
+                detail: format!(
+                    "payment attempt failed: code={} decline_code={}",
+                    error.and_then(|e| e.code.as_deref()).unwrap_or("-"),
+                    error.and_then(|e| e.decline_code.as_deref()).unwrap_or("-"),
+                ),
+                applied: false,
+            }
+        }
+        Action::Refund => refund(conn, obj, order).await?,
+        Action::Dispute => {
+            let applied = payments::flag_disputed(conn, order.id).await?;
+            let reason = obj.reason.as_deref().unwrap_or("unknown");
+            tracing::error!(
+                order = %order.order_number,
+                reason,
+                amount_cents = obj.amount,
+                currency = obj.currency.as_deref(),
+                "charge disputed; respond before the evidence deadline"
+            );
+            Effect {
+                amount_cents: obj.amount,
+                currency,
+                detail: format!(
+                    "disputed: reason={reason} status={}",
+                    obj.status.as_deref().unwrap_or("unknown")
+                ),
+                applied,
+            }
+        }
+    })
+}
+
+/// `charge.refunded`: `refunded` is true only once the charge is refunded in full, and
+/// `amount_refunded` is cumulative, so recording it is idempotent and order-safe.
+async fn refund(
+    conn: &mut PgConnection,
+    obj: &StripeObject,
+    order: &LockedOrder,
+) -> Result<Effect, JobError> {
+    let currency = obj.currency.clone();
+    if obj.refunded != Some(true) {
+        return Ok(Effect {
+            amount_cents: obj.amount_refunded,
+            currency,
+            detail: format!(
+                "partial refund: {} of {} refunded",
+                obj.amount_refunded.unwrap_or(0),
+                obj.amount.map_or_else(|| "?".to_owned(), |a| a.to_string())
+            ),
+            applied: false,
+        });
+    }
+    if order.status == "pending" {
+        // The refund overtook the payment event: retry until the payment is applied,
+        // rather than record a refund the order can no longer take.
+        return Err(JobError::transient(format!(
+            "refund for {} arrived before its payment; retrying",
+            order.order_number
+        )));
+    }
+    let applied = orders::mark_refunded(conn, order.id).await?;
+    Ok(Effect {
+        amount_cents: obj.amount_refunded,
+        currency,
+        detail: if applied {
+            "refunded in full; restocked".to_owned()
+        } else {
+            format!("refunded: order already {}", order.status)
+        },
+        applied,
+    })
+}
+
+/// Compare what Stripe charged with what the order says; `None` when they agree or Stripe
+/// sent no amount. A mismatch is logged (an underpayment or another currency as an error,
+/// for Sentry) and noted on the payment row; the payment itself stands.
+fn amount_mismatch(obj: &StripeObject, order: &LockedOrder) -> Option<String> {
+    let total = obj.amount_total?;
+    let currency = obj.currency.as_deref().unwrap_or(&order.currency);
+    if total == order.total_cents && currency.eq_ignore_ascii_case(&order.currency) {
+        return None;
+    }
+    let text = format!(
+        "amount mismatch: order {} {}, charged {total} {currency}",
+        order.total_cents, order.currency
+    );
+    if total < order.total_cents || !currency.eq_ignore_ascii_case(&order.currency) {
+        tracing::error!(order = %order.order_number, expected = order.total_cents, charged = total, currency, "checkout amount does not match the order");
+    } else {
+        tracing::warn!(order = %order.order_number, expected = order.total_cents, charged = total, currency, "checkout charged more than the order total");
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, object: serde_json::Value) -> Event {
+        serde_json::from_value(serde_json::json!({
+            "id": "evt_1", "type": kind, "data": { "object": object }
+        }))
+        .expect("parses")
+    }
+
+    #[test]
+    fn sessions_name_orders_by_reference_session_and_payment_intent() {
+        let e = event(
+            "checkout.session.completed",
+            serde_json::json!({"id": "cs_1", "client_reference_id": "ORD-20261122-00001",
+                               "payment_intent": "pi_1", "payment_status": "paid"}),
+        );
+        assert_eq!(
+            Refs::of(&e),
+            Refs {
+                order_number: Some("ORD-20261122-00001"),
+                session_id: Some("cs_1"),
+                payment_intent: Some("pi_1")
+            }
+        );
+        assert_eq!(Action::of(&e), Some(Action::Paid));
+    }
+
+    #[test]
+    fn references_that_are_not_ours_are_dropped() {
+        let e = event(
+            "charge.refunded",
+            serde_json::json!({"id": "ch_1", "metadata": {"order_id": "ord_01J9"},
+                               "payment_intent": {"id": "pi_2", "object": "payment_intent"}}),
+        );
+        assert_eq!(
+            Refs::of(&e),
+            Refs {
+                order_number: None,
+                session_id: None,
+                payment_intent: Some("pi_2")
+            }
+        );
+    }
+
+    #[test]
+    fn unpaid_completions_wait_and_unknown_types_are_ignored() {
+        let unpaid = event(
+            "checkout.session.completed",
+            serde_json::json!({"payment_status": "unpaid"}),
+        );
+        assert_eq!(Action::of(&unpaid), Some(Action::AwaitAsync));
+        let other = event("customer.created", serde_json::json!({"id": "cus_1"}));
+        assert_eq!(Action::of(&other), None);
+    }
+
+    #[test]
+    fn an_event_without_data_parses_and_names_no_order() {
+        let e: Event =
+            serde_json::from_str(r#"{"id":"evt_1","object":"event","type":"charge.refunded"}"#)
+                .expect("parses");
+        assert_eq!(Action::of(&e), Some(Action::Refund));
+        assert_eq!(Refs::of(&e), Refs::default());
+    }
+
+    #[test]
+    fn payment_intents_are_their_own_reference() {
+        let e = event(
+            "payment_intent.payment_failed",
+            serde_json::json!({"id": "pi_3", "metadata": {"order_id": "ORD-20261122-00002"}}),
+        );
+        assert_eq!(
+            Refs::of(&e),
+            Refs {
+                order_number: Some("ORD-20261122-00002"),
+                session_id: None,
+                payment_intent: Some("pi_3")
+            }
+        );
+    }
+}

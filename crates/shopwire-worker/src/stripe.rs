@@ -1,0 +1,257 @@
+//! The Stripe API client: form-encoded POSTs carrying the secret key as a bearer token and
+//! an idempotency key, with every failure classified as worth retrying or not.
+
+mod checkout_sessions;
+pub mod event;
+mod form;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use shopwire_core::config::Settings;
+
+pub use checkout_sessions::{CheckoutSession, NewCheckoutSession};
+
+/// The API version requests are rendered at (the one the webhook fixtures use).
+pub const API_VERSION: &str = "2025-06-30.basil";
+
+/// A configured Stripe client; cheap to clone.
+#[derive(Clone)]
+pub struct StripeClient {
+    http: reqwest::Client,
+    base: String,
+    key: SecretString,
+    success_url: Option<String>,
+    cancel_url: Option<String>,
+}
+
+impl std::fmt::Debug for StripeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a Stripe call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StripeError {
+    /// Stripe answered with an error status.
+    #[error("stripe answered {status}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Stripe's error type, code and message (never our secret or personal data).
+        message: String,
+        /// Stripe's `Retry-After`, if sent.
+        retry_after: Option<Duration>,
+        /// Stripe's `Stripe-Should-Retry`, if sent: it overrides the status.
+        should_retry: Option<bool>,
+    },
+    /// No answer: connection failure or timeout.
+    #[error("stripe unreachable: {0}")]
+    Transport(String),
+    /// A 2xx answer we cannot read.
+    #[error("unexpected stripe response: {0}")]
+    Decode(String),
+}
+
+impl StripeError {
+    /// True when the same request may succeed later: no answer, 409 (a concurrent request
+    /// with the same idempotency key), 429 or 5xx — unless Stripe said otherwise in
+    /// `Stripe-Should-Retry`, as its own SDKs honour. Other 4xx fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StripeError::Transport(_) => true,
+            StripeError::Api {
+                should_retry: Some(retry),
+                ..
+            } => *retry,
+            StripeError::Api { status, .. } => matches!(status, 409 | 429 | 500..=599),
+            StripeError::Decode(_) => false,
+        }
+    }
+
+    /// How long Stripe asked us to wait, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            StripeError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl StripeClient {
+    /// The client for `STRIPE_SECRET_KEY` and `STRIPE_API_BASE`, or `None` when no key is
+    /// set (checkout is then off).
+    pub fn from_settings(settings: &Settings) -> Option<StripeClient> {
+        let key = settings.stripe_secret_key.clone()?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("the HTTP client's TLS backend initialises");
+        Some(StripeClient {
+            http,
+            base: settings.stripe_api_base.trim_end_matches('/').to_owned(),
+            key,
+            success_url: settings.checkout_success_url.clone(),
+            cancel_url: settings.checkout_cancel_url.clone(),
+        })
+    }
+
+    /// POST `params` form-encoded to `path` with `idempotency_key`, and decode the answer.
+    async fn post<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        params: &[(String, String)],
+        idempotency_key: &str,
+    ) -> Result<T, StripeError> {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.key.expose_secret())
+            .header("Idempotency-Key", idempotency_key)
+            .header("Stripe-Version", API_VERSION)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(form::encode(params))
+            .send()
+            .await
+            .map_err(|e| StripeError::Transport(e.without_url().to_string()))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, Utc::now()));
+        let should_retry = match response
+            .headers()
+            .get("stripe-should-retry")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        };
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| StripeError::Transport(e.without_url().to_string()))?;
+        if !status.is_success() {
+            return Err(StripeError::Api {
+                status: status.as_u16(),
+                message: error_message(&body),
+                retry_after,
+                should_retry,
+            });
+        }
+        serde_json::from_slice(&body).map_err(|e| StripeError::Decode(e.to_string()))
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Stripe's `{"error": {type, code, message}}` as one line, bounded in length.
+fn error_message(body: &[u8]) -> String {
+    let text = match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody { error }) => {
+            let kind = [error.kind, error.code]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join("/");
+            format!("{kind}: {}", error.message.unwrap_or_default())
+        }
+        Err(_) => "no Stripe error body".to_owned(),
+    };
+    text.chars().take(500).collect()
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date.
+fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+            .expect("valid")
+            .with_timezone(&Utc);
+        assert_eq!(parse_retry_after("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after("Sun, 22 Nov 2026 10:01:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn which_failures_are_worth_retrying() {
+        let api = |status| StripeError::Api {
+            status,
+            message: String::new(),
+            retry_after: None,
+            should_retry: None,
+        };
+        for status in [409, 429, 500, 502, 503] {
+            assert!(api(status).is_transient(), "{status}");
+        }
+        for status in [400, 401, 402, 403, 404] {
+            assert!(!api(status).is_transient(), "{status}");
+        }
+        let told = |status, retry| StripeError::Api {
+            status,
+            message: String::new(),
+            retry_after: None,
+            should_retry: Some(retry),
+        };
+        assert!(
+            !told(500, false).is_transient(),
+            "Stripe replays a saved 500"
+        );
+        assert!(told(400, true).is_transient());
+        assert!(StripeError::Transport("timed out".into()).is_transient());
+        assert!(!StripeError::Decode("no id".into()).is_transient());
+    }
+
+    #[test]
+    fn error_bodies_become_one_bounded_line() {
+        let body = br#"{"error":{"type":"invalid_request_error","code":"parameter_missing","message":"Missing required param: line_items."}}"#;
+        assert_eq!(
+            error_message(body),
+            "invalid_request_error/parameter_missing: Missing required param: line_items."
+        );
+        assert_eq!(error_message(b"<html>"), "no Stripe error body");
+    }
+}

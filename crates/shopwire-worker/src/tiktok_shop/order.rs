@@ -1,0 +1,226 @@
+//! Get Order Detail (202309): the response, and what we keep of it.
+
+use serde::Deserialize;
+use shopwire_core::db::tiktok_orders::{Details, NewLine};
+
+/// The response envelope of every TikTok Shop API call.
+#[derive(Debug, Deserialize)]
+pub(super) struct Envelope {
+    pub(super) code: i64,
+    #[serde(default)]
+    pub(super) message: String,
+    #[serde(default)]
+    pub(super) data: Option<OrdersData>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct OrdersData {
+    #[serde(default)]
+    pub(super) orders: Vec<ApiOrder>,
+}
+
+/// One order as Get Order Detail returns it (the fields we use).
+#[derive(Debug, Deserialize)]
+pub(super) struct ApiOrder {
+    #[serde(deserialize_with = "text")]
+    pub(super) id: String,
+    #[serde(default, deserialize_with = "opt_text")]
+    user_id: Option<String>,
+    #[serde(default)]
+    payment: Option<Payment>,
+    #[serde(default)]
+    line_items: Vec<ApiLine>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Payment {
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    total_amount: Option<String>,
+}
+
+/// 202309 lists one line item per unit; `quantity` is read when present (other versions).
+#[derive(Debug, Deserialize)]
+struct ApiLine {
+    #[serde(default, deserialize_with = "opt_text")]
+    seller_sku: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    sku_id: Option<String>,
+    #[serde(default)]
+    product_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    sale_price: Option<String>,
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    quantity: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Text {
+    Str(String),
+    Int(i64),
+    Uint(u64),
+    Float(f64),
+}
+
+impl Text {
+    fn into_string(self) -> String {
+        match self {
+            Text::Str(s) => s,
+            Text::Int(n) => n.to_string(),
+            Text::Uint(n) => n.to_string(),
+            Text::Float(n) => n.to_string(),
+        }
+    }
+}
+
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Text::deserialize(d).map(Text::into_string)
+}
+
+fn opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Text>::deserialize(d)?
+        .map(Text::into_string)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty()))
+}
+
+impl ApiOrder {
+    /// Buyer, total and lines (one per SKU, units summed) in our terms.
+    pub(super) fn into_details(self) -> Details {
+        let payment = self.payment.unwrap_or(Payment {
+            currency: None,
+            total_amount: None,
+        });
+        let currency = payment
+            .currency
+            .as_deref()
+            .or_else(|| self.line_items.iter().find_map(|l| l.currency.as_deref()))
+            .map(|c| c.trim().to_ascii_lowercase())
+            .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase()));
+        let exponent = currency.as_deref().map_or(2, minor_unit_exponent);
+        let total_cents = payment
+            .total_amount
+            .as_deref()
+            .and_then(|a| to_minor(a, exponent));
+        let mut lines: Vec<NewLine> = Vec::new();
+        for item in self.line_items {
+            let units = i32::try_from(item.quantity.unwrap_or(1).max(1)).unwrap_or(i32::MAX);
+            let same = |l: &&mut NewLine| {
+                l.seller_sku == item.seller_sku && l.tiktok_sku_id == item.sku_id
+            };
+            match lines.iter_mut().find(|l| same(l)) {
+                Some(line) => line.quantity = line.quantity.saturating_add(units),
+                None => lines.push(NewLine {
+                    unit_price_cents: item
+                        .sale_price
+                        .as_deref()
+                        .and_then(|p| to_minor(p, exponent)),
+                    seller_sku: item.seller_sku,
+                    tiktok_sku_id: item.sku_id,
+                    title: item.product_name,
+                    quantity: units,
+                }),
+            }
+        }
+        Details {
+            buyer: self.user_id,
+            total_cents,
+            currency,
+            lines,
+        }
+    }
+}
+
+/// Digits after the decimal point of a currency's minor unit (ISO 4217).
+fn minor_unit_exponent(currency: &str) -> u32 {
+    match currency {
+        "bif" | "clp" | "djf" | "gnf" | "isk" | "jpy" | "kmf" | "krw" | "pyg" | "rwf" | "ugx"
+        | "vnd" | "vuv" | "xaf" | "xof" | "xpf" => 0,
+        "bhd" | "iqd" | "jod" | "kwd" | "lyd" | "omr" | "tnd" => 3,
+        _ => 2,
+    }
+}
+
+/// A decimal amount such as `"12.99"` in minor units (`1299`). `None` for anything that
+/// is not a plain non-negative decimal, or has more fraction digits than the currency.
+fn to_minor(amount: &str, exponent: u32) -> Option<i64> {
+    let (whole, fraction) = amount.trim().split_once('.').unwrap_or((amount.trim(), ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let fraction = fraction.trim_end_matches('0');
+    let exponent = usize::try_from(exponent).ok()?;
+    if fraction.len() > exponent {
+        return None;
+    }
+    let scaled = format!("{whole}{fraction:0<exponent$}");
+    scaled.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_become_minor_units_by_currency() {
+        assert_eq!(to_minor("12.99", 2), Some(1299));
+        assert_eq!(to_minor("12.9", 2), Some(1290));
+        assert_eq!(to_minor("12", 2), Some(1200));
+        assert_eq!(to_minor("12.50", 0), None);
+        assert_eq!(to_minor("1500.00", 0), Some(1500));
+        assert_eq!(to_minor("1.234", 3), Some(1234));
+        assert_eq!(to_minor("1.234", 2), None);
+        assert_eq!(to_minor("-1", 2), None);
+        assert_eq!(to_minor("", 2), None);
+        assert_eq!(to_minor("1e3", 2), None);
+    }
+
+    #[test]
+    fn line_items_are_grouped_by_sku_and_the_total_is_read() {
+        let order: ApiOrder = serde_json::from_str(
+            r#"{"id":"576653688135258178","user_id":"7021436810468230477",
+                "payment":{"currency":"USD","total_amount":"59.97"},
+                "line_items":[
+                  {"id":"1","sku_id":"111","seller_sku":"MUG-1","product_name":"Mug","sale_price":"19.99","currency":"USD"},
+                  {"id":"2","sku_id":"111","seller_sku":"MUG-1","product_name":"Mug","sale_price":"19.99","currency":"USD"},
+                  {"id":"3","sku_id":"222","seller_sku":"","product_name":"Cap","sale_price":"20","quantity":1}
+                ]}"#,
+        )
+        .expect("parses");
+        let details = order.into_details();
+        assert_eq!(details.buyer.as_deref(), Some("7021436810468230477"));
+        assert_eq!(details.total_cents, Some(5997));
+        assert_eq!(details.currency.as_deref(), Some("usd"));
+        assert_eq!(
+            details.lines,
+            vec![
+                NewLine {
+                    seller_sku: Some("MUG-1".into()),
+                    tiktok_sku_id: Some("111".into()),
+                    title: Some("Mug".into()),
+                    quantity: 2,
+                    unit_price_cents: Some(1999),
+                },
+                NewLine {
+                    seller_sku: None,
+                    tiktok_sku_id: Some("222".into()),
+                    title: Some("Cap".into()),
+                    quantity: 1,
+                    unit_price_cents: Some(2000),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_order_without_payment_or_lines_has_no_total_and_no_lines() {
+        let order: ApiOrder = serde_json::from_str(r#"{"id":1}"#).expect("parses");
+        assert_eq!(order.id, "1");
+        assert_eq!(order.into_details(), Details::default());
+    }
+}
