@@ -99,17 +99,17 @@ cat <<EOF
 
   Shopwire is running ($APP_ENV, $cargo_profile build)
     web       http://127.0.0.1:$PORT      /health /ready /metrics  POST /webhooks/{stripe,tiktok-shop,tiktok,comments}
-    worker    http://127.0.0.1:$WORKER_PORT      /health /metrics
+    worker    http://127.0.0.1:$WORKER_PORT      /health /ready /metrics
     postgres  $(mask_url "$DATABASE_URL")
     redis     $(mask_url "$REDIS_URL")
 
   Send a demo live comment (from another terminal, in $PWD):
     source $demo_dir/env
     $bin/shopwire-admin send comments $demo_dir/comment.json
-  It orders the product pinned for demo_streamer (seed --demo pins one; otherwise
-    $bin/shopwire-admin live pin --streamer demo_streamer --sku SKU). Then look:
+  seed --demo pinned a product for demo_streamer, so the comment becomes a pending order:
     $bin/shopwire-admin events list
     $bin/shopwire-admin orders list
+    $bin/shopwire-admin orders show <ORD-…>
 
   Ctrl-C stops web and worker.
 

@@ -49,6 +49,11 @@ fn usage_error(e: &clap::Error) -> String {
 
 /// Load the settings and run the command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // `classify` needs no database, so it runs without DATABASE_URL.
+    if let Command::Classify(args) = cli.command {
+        let settings = commands::classify::settings()?;
+        return commands::classify::run(args, settings.as_ref()).await;
+    }
     let settings = Settings::from_env().context("invalid configuration")?;
     let ctx = Ctx::new(settings, Output::new(cli.json));
     commands::run(cli.command, &ctx).await

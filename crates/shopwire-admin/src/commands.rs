@@ -1,9 +1,11 @@
 //! One module per command, each with its `Args` and `async fn run`.
 
+pub mod classify;
 pub mod events;
 pub mod inventory;
 pub mod live;
 pub mod migrate;
+pub mod orders;
 pub mod seed;
 pub mod send;
 
@@ -31,6 +33,10 @@ pub enum Command {
     Events(events::Args),
     /// Sign a file with the configured secret and POST it to a webhook route.
     Send(send::Args),
+    /// Look at orders and the chain that made each one.
+    Orders(orders::Args),
+    /// Classify stdin lines by intent, printing JSON lines (needs no database).
+    Classify(classify::Args),
 }
 
 /// Run one command.
@@ -42,6 +48,8 @@ pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Live(args) => live::run(args, ctx).await,
         Command::Events(args) => events::run(args, ctx).await,
         Command::Send(args) => send::run(args, ctx).await,
+        Command::Orders(args) => orders::run(args, ctx).await,
+        Command::Classify(args) => classify::run(args, Some(&ctx.settings)).await,
     }
 }
 

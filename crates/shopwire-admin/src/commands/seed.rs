@@ -3,6 +3,7 @@
 
 use anyhow::{Context, bail};
 use serde::Serialize;
+use shopwire_core::db::live_pins;
 use shopwire_core::db::products::{self, NewProduct};
 
 use crate::money::format_cents;
@@ -109,8 +110,20 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
             added,
         });
     }
+    // Put something on screen for the demo stream, so a demo "I'll take it!" orders it;
+    // an existing pin (the operator's choice) is left alone.
+    if live_pins::current(&pool, DEMO_STREAMER).await?.is_none() {
+        live_pins::pin(&pool, DEMO_STREAMER, DEMO_PIN)
+            .await
+            .context("failed to pin the demo product")?;
+    }
     ctx.out.list(&rows)
 }
+
+/// The streamer the demo comments come from (scripts/dev.sh uses it).
+pub const DEMO_STREAMER: &str = "demo_streamer";
+/// The product pinned for the demo stream.
+const DEMO_PIN: &str = "DNM-JKT-BLU-010";
 
 impl Tabular for Seeded {
     const HEADERS: &'static [&'static str] = &["STATUS", "SKU", "TITLE", "PRICE", "STOCK"];

@@ -1,0 +1,166 @@
+//! `orders list|show`: orders, and for one order the whole chain that made it.
+
+use std::fmt::Write as _;
+
+use anyhow::Context;
+use clap::Subcommand;
+use shopwire_core::db::orders::{self, OrderRow, OrderTrace};
+
+use crate::output::{Tabular, or_dash, time};
+
+/// `orders` and its subcommands.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: OrdersCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrdersCommand {
+    /// Newest orders first.
+    List {
+        /// Only this status: pending, paid, fulfilled, expired, refunded or cancelled.
+        #[arg(long, value_parser = ["pending", "paid", "fulfilled", "expired", "refunded", "cancelled"])]
+        status: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        limit: i64,
+    },
+    /// One order (by ORD- number or id): delivery → message → intent → product →
+    /// reservation → checkout → payments.
+    Show {
+        /// `ORD-YYYYMMDD-NNNNN` or the internal id.
+        id: String,
+    },
+}
+
+/// Run an `orders` subcommand.
+pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
+    let pool = ctx.pool().await?;
+    match args.command {
+        OrdersCommand::List { status, limit } => {
+            let rows = orders::list(&pool, status.as_deref(), limit)
+                .await
+                .context("failed to list orders")?;
+            ctx.out.list(&rows)
+        }
+        OrdersCommand::Show { id } => {
+            let trace = orders::trace(&pool, &id)
+                .await
+                .context("failed to load the order")?
+                .with_context(|| format!("no order {id}"))?;
+            ctx.out.either(&trace, || human(&trace))
+        }
+    }
+}
+
+fn human(t: &OrderTrace) -> String {
+    let o = &t.order;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}  {}  {} × {}  {} {}  {}",
+        o.order_number,
+        o.status,
+        o.quantity,
+        or_dash(o.sku.as_deref()),
+        money(o.total_cents),
+        o.currency,
+        o.buyer
+    );
+    match &t.origin {
+        Some(m) => {
+            let _ = writeln!(
+                s,
+                "  delivery     inbox #{} ({}, {})",
+                m.inbox_id, m.provider, m.channel
+            );
+            let _ = writeln!(s, "  message      {:?}", m.text);
+            let _ = writeln!(
+                s,
+                "  intent       {} {:.2} ({})",
+                or_dash(m.intent.as_deref()),
+                m.intent_score.unwrap_or_default(),
+                or_dash(m.classifier.as_deref())
+            );
+            let _ = writeln!(
+                s,
+                "  product      {} (match {:.2})",
+                or_dash(o.sku.as_deref()),
+                m.match_score.unwrap_or_default()
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  source       {}", o.source);
+        }
+    }
+    match &t.reservation {
+        Some(r) => {
+            let _ = writeln!(
+                s,
+                "  reservation  {} {} until {}",
+                r.status,
+                r.quantity,
+                time(&r.expires_at)
+            );
+        }
+        None => {
+            let _ = writeln!(s, "  reservation  -");
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  checkout     {} {}",
+        or_dash(t.checkout_session_id.as_deref()),
+        or_dash(o.checkout_url.as_deref())
+    );
+    if t.payments.is_empty() {
+        let _ = writeln!(s, "  payments     -");
+    }
+    for p in &t.payments {
+        let _ = writeln!(
+            s,
+            "  payment      {} {} (inbox #{}) {}",
+            p.kind,
+            p.stripe_event_id,
+            p.inbox_id,
+            time(&p.created_at)
+        );
+    }
+    if t.disputed {
+        let _ = writeln!(s, "  DISPUTED");
+    }
+    s
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents.rem_euclid(100))
+}
+
+impl Tabular for OrderRow {
+    const HEADERS: &'static [&'static str] = &[
+        "ORDER",
+        "STATUS",
+        "SOURCE",
+        "SKU",
+        "BUYER",
+        "QTY",
+        "TOTAL",
+        "CREATED_AT",
+        "CHECKOUT_URL",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.order_number.clone(),
+            self.status.clone(),
+            self.source.clone(),
+            or_dash(self.sku.as_deref()),
+            self.buyer.clone(),
+            self.quantity.to_string(),
+            format!("{} {}", money(self.total_cents), self.currency),
+            time(&self.created_at),
+            or_dash(self.checkout_url.as_deref()),
+        ]
+    }
+}
