@@ -35,7 +35,13 @@ async fn main() -> anyhow::Result<()> {
             let sku = format!("RATE-{s}");
             products::upsert(
                 &pool,
-                &products::NewProduct { sku: sku.clone(), title: format!("Rate {s}"), price_cents: 1000, currency: "usd".into(), stock_on_hand: 1_000_000 },
+                &products::NewProduct {
+                    sku: sku.clone(),
+                    title: format!("Rate {s}"),
+                    price_cents: 1000,
+                    currency: "usd".into(),
+                    stock_on_hand: 1_000_000,
+                },
             )
             .await?;
             live_pins::pin(&pool, &format!("host-{s}"), &sku).await?;
@@ -47,7 +53,9 @@ async fn main() -> anyhow::Result<()> {
                 n % skus
             );
             let delivery = Delivery::parse(Provider::Comments, body.as_bytes())?;
-            if let Recorded::New(id) = inbox::record(&pool, Provider::Comments, &delivery, body.as_bytes()).await? {
+            if let Recorded::New(id) =
+                inbox::record(&pool, Provider::Comments, &delivery, body.as_bytes()).await?
+            {
                 ids.push(id);
             }
         }
@@ -67,8 +75,13 @@ async fn main() -> anyhow::Result<()> {
         }
         while tasks.join_next().await.is_some() {}
         let secs = started.elapsed().as_secs_f64();
-        let (orders,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders").fetch_one(&pool).await?;
-        println!("{name}: {orders} orders in {secs:.2}s = {:.0} orders/s (concurrency {CONCURRENCY})", orders as f64 / secs);
+        let (orders,): (i64,) = sqlx::query_as("SELECT count(*) FROM orders")
+            .fetch_one(&pool)
+            .await?;
+        println!(
+            "{name}: {orders} orders in {secs:.2}s = {:.0} orders/s (concurrency {CONCURRENCY})",
+            orders as f64 / secs
+        );
     }
     Ok(())
 }
