@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod jobs;
+pub mod shutdown;
 pub mod signature;
 pub mod telemetry;
 

@@ -4,6 +4,5 @@
 pub mod error;
 pub mod metrics;
 pub mod routes;
-pub mod shutdown;
 pub mod startup;
 pub mod state;

@@ -17,7 +17,7 @@ async fn main() {
     let result = async {
         App::build(settings)
             .await?
-            .run_until(shopwire_web::shutdown::signal())
+            .run_until(shopwire_core::shutdown::signal())
             .await
     }
     .await;

@@ -8,7 +8,6 @@ pub mod jobs;
 pub mod pipeline;
 pub mod poll;
 pub mod retry;
-pub mod shutdown;
 pub mod startup;
 pub mod stripe;
 pub mod supervisor;

@@ -17,7 +17,7 @@ async fn main() {
     let result = async {
         Worker::build(settings)
             .await?
-            .run_until(shopwire_worker::shutdown::signal())
+            .run_until(shopwire_core::shutdown::signal())
             .await
     }
     .await;

@@ -1,4 +1,4 @@
-//! The deploy signal: Railway sends SIGTERM, a terminal sends Ctrl-C.
+//! The deploy signal shared by web and worker: Railway sends SIGTERM, a terminal sends Ctrl-C.
 
 /// Resolves on SIGTERM or SIGINT.
 pub async fn signal() {
