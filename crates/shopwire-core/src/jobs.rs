@@ -34,16 +34,24 @@ pub enum Queue {
     TiktokShop,
     /// Stripe Checkout Sessions for new orders (`jobs` rows, [`JobRef`] payloads).
     Checkout,
+    /// Replies to buyers' DMs with their checkout link (`jobs` rows, [`JobRef`] payloads).
+    Replies,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 4] = [
+    pub const ALL: [Queue; 5] = [
         Queue::Messages,
         Queue::StripeEvents,
         Queue::TiktokShop,
         Queue::Checkout,
+        Queue::Replies,
     ];
+
+    /// The queue named `name` (as stored in `jobs.queue` and `dead_jobs.queue`).
+    pub fn from_name(name: &str) -> Option<Queue> {
+        Queue::ALL.into_iter().find(|q| q.as_str() == name)
+    }
 
     /// The queue a provider's deliveries go to.
     pub fn for_provider(provider: Provider) -> Queue {
@@ -61,6 +69,7 @@ impl Queue {
             Queue::StripeEvents => "stripe-events",
             Queue::TiktokShop => "tiktok-shop",
             Queue::Checkout => "checkout",
+            Queue::Replies => "replies",
         }
     }
 

@@ -10,6 +10,7 @@ use sqlx::PgPool;
 use crate::classify::Classifier;
 use crate::retry::RetryPolicy;
 use crate::stripe::StripeClient;
+use crate::tiktok_messaging::MessagingClient;
 use crate::tiktok_shop::TiktokShopClient;
 
 /// Shared by all handlers of this process (wrapped in an `Arc`).
@@ -39,6 +40,8 @@ pub struct JobContext {
     /// The TikTok Shop API client; `None` (orders sync without line items) unless
     /// `TIKTOK_SHOP_APP_KEY`, `TIKTOK_SHOP_APP_SECRETS` and `TIKTOK_SHOP_ACCESS_TOKEN` are set.
     pub tiktok_shop: Option<TiktokShopClient>,
+    /// TikTok Business Messaging, for DM replies (when `TIKTOK_MESSAGING_TOKEN` is set).
+    pub messaging: Option<MessagingClient>,
 }
 
 impl JobContext {
@@ -61,6 +64,9 @@ impl JobContext {
             reservation_ttl: settings.reservation_ttl,
             stripe: StripeClient::from_settings(settings),
             tiktok_shop: TiktokShopClient::from_settings(settings),
+            messaging: settings.tiktok_messaging_token.as_ref().and_then(|token| {
+                MessagingClient::new(&settings.tiktok_messaging_api_base, token.clone()).ok()
+            }),
         }
     }
 }

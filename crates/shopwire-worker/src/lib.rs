@@ -12,4 +12,5 @@ pub mod startup;
 pub mod stripe;
 pub mod supervisor;
 pub mod sweeper;
+pub mod tiktok_messaging;
 pub mod tiktok_shop;

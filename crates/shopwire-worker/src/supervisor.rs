@@ -18,7 +18,7 @@ use shopwire_core::jobs::Queue;
 use tokio::sync::watch;
 
 use crate::context::JobContext;
-use crate::jobs::{create_checkout, process_delivery};
+use crate::jobs::{process_delivery, run_job};
 use crate::poll::ReliableInterval;
 
 /// Worker restarts, by queue.
@@ -97,7 +97,9 @@ fn start_worker(
     };
     // The checkout queue carries `jobs` rows; every other queue carries inbox rows.
     match queue {
-        Queue::Checkout => Box::pin(builder.build(create_checkout::handle).run_until(signal)),
+        Queue::Checkout | Queue::Replies => {
+            Box::pin(builder.build(run_job::handle).run_until(signal))
+        }
         _ => Box::pin(builder.build(process_delivery::handle).run_until(signal)),
     }
 }

@@ -1,24 +1,19 @@
 //! The checkout job: create an order's Stripe Checkout Session and store it on the order.
 //!
-//! Claim the `jobs` row with a lease; call Stripe with the order number as the
-//! `Idempotency-Key` (the same on every attempt, so a retry after a lost answer returns
-//! the session already created); then store the session and finish the job in one
-//! transaction. Failures are recorded in Postgres and retried with backoff, or
-//! dead-lettered (`dead_jobs`); apalis's own retry loop never runs.
+//! Call Stripe with the order number as the `Idempotency-Key` (the same on every attempt,
+//! so a retry after a lost answer returns the session already created); then store the
+//! session, schedule the buyer's DM reply, and finish the job in one transaction.
+//! Claiming, retries and dead-lettering are [`super::run_job`]'s.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use apalis::prelude::{AbortError, BoxDynError, Data};
 use chrono::Utc;
-use shopwire_core::db::inbox::AfterFailure;
-use shopwire_core::db::jobs::{self, ClaimedJob, JobId};
+use shopwire_core::db::jobs::{self, ClaimedJob};
 use shopwire_core::db::{orders, payments};
-use shopwire_core::jobs::{JobRef, Queue};
-use tracing::Instrument;
+use shopwire_core::jobs::Queue;
 
 use super::apply_delivery::JobError;
-use super::process_delivery::{JOB_SECONDS, JOBS_TOTAL};
+use super::{reply_to_buyer, run_job};
 use crate::context::JobContext;
 use crate::stripe::{NewCheckoutSession, StripeError};
 
@@ -26,64 +21,8 @@ use crate::stripe::{NewCheckoutSession, StripeError};
 /// a margin for the request's own latency.
 const MIN_SESSION_LIFETIME: Duration = Duration::from_secs(30 * 60 + 30);
 
-/// Entry point for apalis: decode the job, then process it.
-pub async fn handle(job: serde_json::Value, ctx: Data<Arc<JobContext>>) -> Result<(), BoxDynError> {
-    let job: JobRef = match serde_json::from_value(job) {
-        Ok(job) => job,
-        Err(e) => {
-            tracing::error!(error = %e, "undecodable checkout job payload; aborting it");
-            return Err(AbortError::new(e).into());
-        }
-    };
-    let span = tracing::info_span!(
-        "job",
-        queue = Queue::Checkout.as_str(),
-        job_id = job.job_id.get(),
-        inbox_id = tracing::field::Empty,
-    );
-    process(&ctx, job.job_id).instrument(span).await;
-    Ok(())
-}
-
-/// Claim, attempt, record. Errors talking to Postgres leave the row as it was: the
-/// sweeper enqueues it again.
-pub async fn process(ctx: &JobContext, id: JobId) {
-    let started = std::time::Instant::now();
-    let claimed = match jobs::claim(&ctx.pool, id, ctx.lease).await {
-        Ok(Some(claimed)) => claimed,
-        Ok(None) => {
-            tracing::debug!("already done, leased elsewhere or not yet due; nothing to do");
-            return;
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "could not claim; the sweeper will retry it");
-            return;
-        }
-    };
-    if let Some(inbox_id) = claimed.inbox_id {
-        tracing::Span::current().record("inbox_id", inbox_id.get());
-    }
-    let result = match tokio::time::timeout(ctx.attempt_timeout, attempt(ctx, &claimed)).await {
-        Ok(result) => result,
-        Err(_) => Err(JobError::transient(format!(
-            "attempt timed out after {:?}",
-            ctx.attempt_timeout
-        ))),
-    };
-    let outcome = match result {
-        Ok(outcome) => {
-            tracing::info!(outcome, attempts = claimed.attempts, "checkout job done");
-            outcome
-        }
-        Err(error) => record_failure(ctx, &claimed, error).await,
-    };
-    let queue = Queue::Checkout.as_str();
-    metrics::counter!(JOBS_TOTAL, "queue" => queue, "outcome" => outcome).increment(1);
-    metrics::histogram!(JOB_SECONDS, "queue" => queue).record(started.elapsed().as_secs_f64());
-}
-
 /// One attempt; returns the outcome name on success.
-async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
+pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
     let order_id = claimed
         .subject_id
         .ok_or_else(|| JobError::permanent("checkout job without an order"))?;
@@ -147,14 +86,19 @@ async fn finish(
     session: Option<(i64, &str, &str)>,
 ) -> Result<(), JobError> {
     let mut tx = ctx.pool.begin().await?;
+    let mut reply = None;
     if let Some((order_id, session_id, url)) = session {
         orders::set_checkout(&mut tx, order_id, session_id, url).await?;
+        reply = reply_to_buyer::schedule(&mut tx, ctx, claimed.inbox_id, order_id).await?;
     }
     if !jobs::finish(&mut *tx, claimed).await? {
         tx.rollback().await?;
         return Err(JobError::transient("lease lost before commit"));
     }
     tx.commit().await?;
+    if let Some(job) = reply {
+        run_job::enqueue(ctx, Queue::Replies, job).await;
+    }
     Ok(())
 }
 
@@ -166,42 +110,5 @@ fn job_error(e: StripeError) -> JobError {
         }
     } else {
         JobError::permanent(e.to_string())
-    }
-}
-
-async fn record_failure(ctx: &JobContext, claimed: &ClaimedJob, error: JobError) -> &'static str {
-    let attempts = u32::try_from(claimed.attempts).unwrap_or(u32::MAX);
-    let after = if error.is_permanent() || ctx.retry.exhausted(attempts) {
-        AfterFailure::Dead
-    } else {
-        let delay = ctx.retry.delay(attempts, error.retry_after());
-        AfterFailure::RetryAt(Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default())
-    };
-    let message = error.to_string();
-    match jobs::fail(&ctx.pool, claimed, &message, after).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!("lease lost before the failure was recorded; another worker owns it");
-            return "lease_lost";
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "could not record the failure; the lease will expire and the sweeper retries");
-            return "unrecorded";
-        }
-    }
-    match after {
-        AfterFailure::Dead => {
-            tracing::error!(error = %message, attempts, permanent = error.is_permanent(), "checkout job is dead");
-            "dead"
-        }
-        AfterFailure::RetryAt(at) => {
-            let delay = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            tracing::warn!(error = %message, attempts, retry_in_ms = delay.as_millis() as u64, "checkout attempt failed; retry scheduled");
-            let job = JobRef { job_id: claimed.id };
-            if let Err(e) = ctx.queue.push_ref_after(Queue::Checkout, job, delay).await {
-                tracing::warn!(error = %e, "could not schedule the retry in Redis; the sweeper will");
-            }
-            "retry"
-        }
     }
 }

@@ -11,7 +11,7 @@ use shopwire_core::db::jobs::{self, JobId, JobRow};
 use shopwire_core::db::orders::{self, ReleasedAs};
 use shopwire_core::jobs::Queue;
 use shopwire_worker::context::JobContext;
-use shopwire_worker::jobs::{create_checkout, process_delivery};
+use shopwire_worker::jobs::{process_delivery, run_job};
 use shopwire_worker::pipeline::checkout;
 use shopwire_worker::sweeper;
 use sqlx::PgPool;
@@ -135,7 +135,7 @@ async fn a_checkout_job_creates_the_session_keyed_by_the_order_number(pool: PgPo
         "tied to the message's delivery"
     );
 
-    create_checkout::process(&ctx, job_id).await;
+    run_job::process(&ctx, job_id).await;
 
     let done = job(&pool, job_id).await;
     assert_eq!((done.status.as_str(), done.attempts), ("processed", 1));
@@ -202,7 +202,7 @@ async fn a_stripe_500_is_retried_with_the_same_idempotency_key(pool: PgPool) {
     let ctx = context(&worker);
     let (order, job_id) = order_with_job(&ctx, "SKU-RETRY").await;
 
-    create_checkout::process(&ctx, job_id).await;
+    run_job::process(&ctx, job_id).await;
     let failed = job(&pool, job_id).await;
     assert_eq!((failed.status.as_str(), failed.attempts), ("failed", 1));
     assert!(failed.last_error.unwrap_or_default().contains("500"));
@@ -214,7 +214,7 @@ async fn a_stripe_500_is_retried_with_the_same_idempotency_key(pool: PgPool) {
     assert_eq!(depth.pending + depth.scheduled, 1, "the retry is pushed");
 
     make_due(&pool, job_id).await;
-    create_checkout::process(&ctx, job_id).await;
+    run_job::process(&ctx, job_id).await;
 
     let done = job(&pool, job_id).await;
     assert_eq!((done.status.as_str(), done.attempts), ("processed", 2));
@@ -258,7 +258,7 @@ async fn a_429_schedules_the_next_attempt_no_earlier_than_retry_after(pool: PgPo
     let (_order, job_id) = order_with_job(&ctx, "SKU-429").await;
     let before = Utc::now();
 
-    create_checkout::process(&ctx, job_id).await;
+    run_job::process(&ctx, job_id).await;
 
     let failed = job(&pool, job_id).await;
     assert_eq!(failed.status, "failed");
@@ -268,7 +268,7 @@ async fn a_429_schedules_the_next_attempt_no_earlier_than_retry_after(pool: PgPo
         failed.next_attempt_at
     );
     // A copy of the job arriving early finds it not yet due and leaves Stripe alone.
-    create_checkout::process(&ctx, job_id).await;
+    run_job::process(&ctx, job_id).await;
     assert_eq!(job(&pool, job_id).await.attempts, 1);
 }
 
@@ -292,7 +292,7 @@ async fn a_stripe_400_kills_the_job_into_the_dead_letter_queue(pool: PgPool) {
     let ctx = context(&worker);
     let (order, job_id) = order_with_job(&ctx, "SKU-400").await;
 
-    create_checkout::process(&ctx, job_id).await;
+    run_job::process(&ctx, job_id).await;
 
     let dead = job(&pool, job_id).await;
     assert_eq!((dead.status.as_str(), dead.attempts), ("dead", 1));
@@ -333,7 +333,7 @@ async fn an_order_no_longer_pending_gets_no_session(pool: PgPool) {
     );
     drop(conn);
 
-    create_checkout::process(&ctx, job_id).await;
+    run_job::process(&ctx, job_id).await;
 
     assert_eq!(job(&pool, job_id).await.status, "processed");
     assert_eq!(checkout_columns(&pool, &order).await, (None, None));

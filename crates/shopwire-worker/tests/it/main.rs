@@ -7,6 +7,7 @@ mod lifecycle;
 mod ordering;
 mod private_redis;
 mod processing;
+mod replies;
 mod resilience;
 mod stripe_events;
 mod stripe_support;

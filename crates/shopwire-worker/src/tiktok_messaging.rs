@@ -1,0 +1,141 @@
+//! TikTok Business Messaging: send a text reply into a buyer's conversation.
+//!
+//! `POST {TIKTOK_MESSAGING_API_BASE}/open_api/v1.3/business/message/send/` with the
+//! `Access-Token` header; TikTok answers HTTP 200 with `{"code": 0}` on success. The path
+//! and body follow open-source integrations of the Business Messaging API
+//! (`research/webhooks.md` §5); the base URL is configurable, so a deployment can point at
+//! a relay if TikTok's shape differs for its account.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+
+/// Why a message was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MessagingError {
+    /// Network failure or timeout.
+    #[error("tiktok messaging unreachable: {0}")]
+    Transport(String),
+    /// An HTTP error status.
+    #[error("tiktok messaging answered {status}")]
+    Status {
+        /// The status.
+        status: StatusCode,
+        /// `Retry-After`, if sent.
+        retry_after: Option<Duration>,
+    },
+    /// HTTP 200 with a non-zero API code.
+    #[error("tiktok messaging refused the message: code {code}")]
+    Refused {
+        /// TikTok's code.
+        code: i64,
+    },
+}
+
+impl MessagingError {
+    /// True when trying again later could help.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            MessagingError::Transport(_) => true,
+            MessagingError::Status { status, .. } => {
+                status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
+            }
+            MessagingError::Refused { .. } => false,
+        }
+    }
+
+    /// The delay TikTok asked for.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            MessagingError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// A client for the messaging API.
+#[derive(Clone)]
+pub struct MessagingClient {
+    http: reqwest::Client,
+    base: String,
+    token: SecretString,
+}
+
+impl std::fmt::Debug for MessagingClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessagingClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MessagingClient {
+    /// A client for `base` with `token`; requests time out after 10 s.
+    pub fn new(base: &str, token: SecretString) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            token,
+        })
+    }
+
+    /// Send `text` into `conversation` on behalf of `business` (the account's open id).
+    pub async fn send_text(
+        &self,
+        business: Option<&str>,
+        conversation: &str,
+        text: &str,
+    ) -> Result<(), MessagingError> {
+        let body = json!({
+            "business_id": business,
+            "recipient_type": "CONVERSATION",
+            "recipient": conversation,
+            "message_type": "TEXT",
+            "text": { "body": text },
+        });
+        let mut token = reqwest::header::HeaderValue::from_str(self.token.expose_secret())
+            .map_err(|_| {
+                MessagingError::Transport(
+                    "TIKTOK_MESSAGING_TOKEN is not a valid header value".into(),
+                )
+            })?;
+        token.set_sensitive(true);
+        let response = self
+            .http
+            .post(format!(
+                "{}/open_api/v1.3/business/message/send/",
+                self.base
+            ))
+            .header("Access-Token", token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| MessagingError::Transport(e.without_url().to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            return Err(MessagingError::Status {
+                status,
+                retry_after,
+            });
+        }
+        let answer: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| MessagingError::Transport(e.without_url().to_string()))?;
+        match answer.get("code").and_then(serde_json::Value::as_i64) {
+            Some(0) | None => Ok(()),
+            Some(code) => Err(MessagingError::Refused { code }),
+        }
+    }
+}
