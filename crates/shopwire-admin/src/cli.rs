@@ -43,8 +43,17 @@ fn usage_error(e: &clap::Error) -> String {
         return "a subcommand is required (see --help)".to_owned();
     }
     let rendered = e.to_string();
-    let first = rendered.lines().next().unwrap_or_default();
-    first.strip_prefix("error: ").unwrap_or(first).to_owned()
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut line = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    // Clap names the missing arguments on the indented lines that follow.
+    if e.kind() == ErrorKind::MissingRequiredArgument {
+        for missing in lines.take_while(|l| l.starts_with("  ")) {
+            line.push(' ');
+            line.push_str(missing.trim());
+        }
+    }
+    line
 }
 
 /// Load the settings and run the command.

@@ -1,11 +1,13 @@
 //! One module per command, each with its `Args` and `async fn run`.
 
 pub mod classify;
+pub mod dlq;
 pub mod events;
 pub mod inventory;
 pub mod live;
 pub mod migrate;
 pub mod orders;
+pub mod queues;
 pub mod seed;
 pub mod send;
 
@@ -14,6 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Subcommand;
 use shopwire_core::config::Settings;
+use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
 use crate::output::Output;
@@ -29,8 +32,12 @@ pub enum Command {
     Inventory(inventory::Args),
     /// Set the product a streamer has on screen.
     Live(live::Args),
-    /// Look at webhook deliveries in the inbox.
+    /// Look at webhook deliveries in the inbox, and replay them.
     Events(events::Args),
+    /// The dead-letter queue: list, show, replay and purge dead jobs.
+    Dlq(dlq::Args),
+    /// Queue depths from Redis, dead jobs and inbox counts from Postgres.
+    Queues(queues::Args),
     /// Sign a file with the configured secret and POST it to a webhook route.
     Send(send::Args),
     /// Look at orders and the chain that made each one.
@@ -47,6 +54,8 @@ pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Inventory(args) => inventory::run(args, ctx).await,
         Command::Live(args) => live::run(args, ctx).await,
         Command::Events(args) => events::run(args, ctx).await,
+        Command::Dlq(args) => dlq::run(args, ctx).await,
+        Command::Queues(args) => queues::run(args, ctx).await,
         Command::Send(args) => send::run(args, ctx).await,
         Command::Orders(args) => orders::run(args, ctx).await,
         Command::Classify(args) => classify::run(args, Some(&ctx.settings)).await,
@@ -90,5 +99,15 @@ impl Ctx {
                 other => anyhow::Error::new(other),
             })
             .with_context(|| format!("failed to connect to Postgres at {target} (DATABASE_URL)"))
+    }
+
+    /// A Redis client for pushing jobs and reading depths (connects on first use).
+    pub fn queue(&self) -> anyhow::Result<QueueClient> {
+        QueueClient::lazy(
+            &self.settings.redis_url,
+            &self.settings.queue_prefix,
+            self.settings.orphan_timeout,
+        )
+        .context("REDIS_URL is not a valid Redis URL")
     }
 }

@@ -4,6 +4,7 @@
 //! no database and no committed `.sqlx/` cache, and every query here is exercised by an
 //! integration test against a real Postgres.
 
+pub mod dead_letters;
 pub mod inbox;
 pub mod jobs;
 pub mod live_pins;

@@ -1,5 +1,7 @@
-//! `events list|show`: webhook deliveries in the inbox and what they caused.
+//! `events list|show|replay`: webhook deliveries in the inbox, what they caused, and
+//! putting them back in their queue.
 
+mod replay;
 mod show;
 
 use anyhow::Context;
@@ -35,6 +37,26 @@ enum EventsCommand {
         /// The inbox id.
         id: InboxId,
     },
+    /// Put deliveries back in their queue (any status but rejected; attempts reset).
+    /// Handlers are idempotent: a processed delivery replayed applies nothing twice.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "since"])))]
+    Replay {
+        /// The inbox id.
+        #[arg(conflicts_with = "provider")]
+        id: Option<InboxId>,
+        /// Only this provider: stripe, tiktok-shop, tiktok or comments.
+        #[arg(long, requires = "since")]
+        provider: Option<Provider>,
+        /// Deliveries received within this age: 2h, 90m, 1d, …
+        #[arg(long)]
+        since: Option<super::dlq::age::Age>,
+        /// With --since: at most this many (oldest first).
+        #[arg(long, requires = "since", value_parser = clap::value_parser!(i64).range(1..))]
+        limit: Option<i64>,
+        /// List what would be replayed and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 /// Run an `events` subcommand.
@@ -52,6 +74,24 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
             ctx.out.list(&rows)
         }
         EventsCommand::Show { id } => show::run(id, ctx).await,
+        EventsCommand::Replay {
+            id,
+            provider,
+            since,
+            limit,
+            dry_run,
+        } => {
+            let selection = match (id, since) {
+                (Some(id), _) => replay::Selection::One(id),
+                (None, Some(since)) => replay::Selection::Recent {
+                    provider,
+                    since,
+                    limit,
+                },
+                (None, None) => anyhow::bail!("give an inbox id or --since"),
+            };
+            replay::run(selection, dry_run, ctx).await
+        }
     }
 }
 

@@ -2,9 +2,12 @@
 //! per test (`#[sqlx::test]`).
 
 mod classify;
+mod dlq;
 mod events;
 mod helpers;
 mod inventory;
 mod live;
 mod migrate;
+mod queues;
+mod replay;
 mod seed;

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::domain::{Delivery, InboxStatus, Provider};
+use crate::jobs::Queue;
 
 /// The id of an inbox row: the one id that traces a webhook to its order.
 #[derive(
@@ -210,6 +211,8 @@ pub enum AfterFailure {
 }
 
 /// Record a failed attempt and its consequence; returns false if the lease was lost.
+/// A delivery that dies is put in the dead-letter queue (`dead_jobs`, on its provider's
+/// queue) in the same statement, so no death is ever missing from the DLQ.
 pub async fn fail(
     conn: impl PgExecutor<'_>,
     id: InboxId,
@@ -221,20 +224,121 @@ pub async fn fail(
         AfterFailure::RetryAt(at) => (InboxStatus::Failed, Some(at)),
         AfterFailure::Dead => (InboxStatus::Dead, None),
     };
-    let done = sqlx::query(
-        "UPDATE inbox
-            SET status = $3, last_error = left($4, 2000), locked_until = NULL,
-                next_attempt_at = coalesce($5, next_attempt_at), enqueued_at = now()
-          WHERE id = $1 AND locked_by = $2 AND status = 'processing'",
+    // The provider → queue map comes from `Queue::for_provider`, passed as two arrays.
+    let providers: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
+    let queues: Vec<&str> = Provider::ALL
+        .iter()
+        .map(|p| Queue::for_provider(*p).as_str())
+        .collect();
+    let (updated,): (i64,) = sqlx::query_as(
+        "WITH failed AS (
+             UPDATE inbox
+                SET status = $3, last_error = left($4, 2000), locked_until = NULL,
+                    next_attempt_at = coalesce($5, next_attempt_at), enqueued_at = now()
+              WHERE id = $1 AND locked_by = $2 AND status = 'processing'
+              RETURNING id, provider, attempts, status, last_error
+         ), buried AS (
+             INSERT INTO dead_jobs (queue, inbox_id, attempts, last_error)
+             SELECT coalesce(q.queue, f.provider), f.id, f.attempts, coalesce(f.last_error, '')
+               FROM failed f
+               LEFT JOIN unnest($6::text[], $7::text[]) AS q (provider, queue)
+                      ON q.provider = f.provider
+              WHERE f.status = 'dead'
+         )
+         SELECT count(*) FROM failed",
     )
     .bind(id)
     .bind(worker)
     .bind(status.as_str())
     .bind(error)
     .bind(next)
-    .execute(conn)
+    .bind(&providers)
+    .bind(&queues)
+    .fetch_one(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(updated == 1)
+}
+
+/// Which rows `requeue` may reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequeueFrom {
+    /// Only a `dead` row (a DLQ replay).
+    Dead,
+    /// Any row but a `rejected` one or one a live worker holds, provided nothing has
+    /// enqueued it since `snapshot_at` (an events replay: a row this same call, a
+    /// concurrent one, a failed retry or the sweeper enqueued after the snapshot is left
+    /// alone, so no call enqueues a row twice or loops over rows failing again).
+    AnyBut {
+        /// When the replay took its snapshot (Postgres time).
+        snapshot_at: DateTime<Utc>,
+    },
+}
+
+/// The result of `requeue`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requeued {
+    /// Reset: push an `InboxJob` for it after commit.
+    Yes {
+        /// Its provider, as stored.
+        provider: String,
+        /// Its status before the reset.
+        previous: String,
+    },
+    /// Not eligible; nothing changed. Its current status, or `None` if there is no row.
+    No(Option<String>),
+}
+
+/// Put a delivery back in line: `queued`, attempts 0, due now, no lease, no
+/// `processed_at`, stamped as enqueued now (the sweeper re-enqueues it after
+/// `SWEEP_AFTER_SECS` if the push that follows the commit is lost). `last_error` is kept
+/// until an attempt succeeds. Its open `dead_jobs` entries are closed (`replayed_at`)
+/// in the same statement. Handlers are idempotent, so replaying a processed delivery
+/// applies nothing twice.
+pub async fn requeue(
+    conn: &mut PgConnection,
+    id: InboxId,
+    from: RequeueFrom,
+) -> Result<Requeued, sqlx::Error> {
+    let (only_dead, snapshot_at) = match from {
+        RequeueFrom::Dead => (true, None),
+        RequeueFrom::AnyBut { snapshot_at } => (false, Some(snapshot_at)),
+    };
+    let reset: Option<(String, String)> = sqlx::query_as(
+        "WITH old AS (
+             SELECT id, status FROM inbox WHERE id = $1 FOR UPDATE
+         ), reset AS (
+             UPDATE inbox i
+                SET status = 'queued', attempts = 0, next_attempt_at = now(),
+                    locked_until = NULL, locked_by = NULL, processed_at = NULL,
+                    enqueued_at = now()
+               FROM old
+              WHERE i.id = old.id
+                AND CASE WHEN $2 THEN old.status = 'dead'
+                         ELSE old.status <> 'rejected'
+                              AND NOT (old.status = 'processing' AND i.locked_until > now())
+                              AND (i.enqueued_at IS NULL OR i.enqueued_at < $3)
+                    END
+              RETURNING i.id, i.provider, old.status
+         ), closed AS (
+             UPDATE dead_jobs d SET replayed_at = now()
+               FROM reset
+              WHERE d.inbox_id = reset.id AND d.job_id IS NULL AND d.replayed_at IS NULL
+         )
+         SELECT provider, status FROM reset",
+    )
+    .bind(id)
+    .bind(only_dead)
+    .bind(snapshot_at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((provider, previous)) = reset {
+        return Ok(Requeued::Yes { provider, previous });
+    }
+    let status: Option<(String,)> = sqlx::query_as("SELECT status FROM inbox WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(Requeued::No(status.map(|(s,)| s)))
 }
 
 /// A delivery the sweeper re-enqueues.
@@ -354,4 +458,49 @@ pub async fn count_by_status(pool: &PgPool) -> Result<Vec<(String, i64)>, sqlx::
     sqlx::query_as("SELECT status, count(*) FROM inbox GROUP BY status ORDER BY status")
         .fetch_all(pool)
         .await
+}
+
+/// The snapshot an events replay works through: deliveries received in the last `since`,
+/// optionally from one provider, except rejected ones, oldest first, and Postgres's time
+/// of the snapshot (see [`RequeueFrom::AnyBut`]).
+pub async fn replay_snapshot(
+    pool: &PgPool,
+    provider: Option<Provider>,
+    since: Duration,
+    limit: Option<i64>,
+) -> Result<(DateTime<Utc>, Vec<InboxRow>), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let (now,): (DateTime<Utc>,) = sqlx::query_as("SELECT now()").fetch_one(&mut *tx).await?;
+    let rows = sqlx::query_as(concat!(
+        "SELECT ",
+        row_columns!(),
+        " FROM inbox
+          WHERE ($1::text IS NULL OR provider = $1) AND status <> 'rejected'
+            AND received_at >= now() - make_interval(secs => $2)
+          ORDER BY id LIMIT $3"
+    ))
+    .bind(provider.map(Provider::as_str))
+    .bind(since.as_secs_f64())
+    .bind(limit)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((now, rows))
+}
+
+/// Postgres's clock now (the snapshot time of a one-row replay).
+pub async fn db_now(pool: &PgPool) -> Result<DateTime<Utc>, sqlx::Error> {
+    let (now,): (DateTime<Utc>,) = sqlx::query_as("SELECT now()").fetch_one(pool).await?;
+    Ok(now)
+}
+
+/// Seconds since the oldest delivery still waiting (`queued` or `failed`) was received.
+pub async fn oldest_pending_age_secs(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
+    let (age,): (Option<i64>,) = sqlx::query_as(
+        "SELECT floor(extract(epoch FROM now() - min(received_at)))::bigint
+           FROM inbox WHERE status IN ('queued', 'failed')",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(age)
 }

@@ -157,6 +157,34 @@ pub async fn fail(
     Ok(updated == 1)
 }
 
+/// Put a dead job back in line (a DLQ replay, inside its transaction): `queued`,
+/// attempts 0, due now, no lease; the last error is kept until an attempt succeeds. The
+/// jobs sweeper re-pushes it after `SWEEP_AFTER_SECS` if the push after commit is lost.
+/// Returns its queue, or its current status (`None` if there is no row) when it is not
+/// `dead`, in which case nothing changed.
+pub async fn requeue_dead(
+    conn: &mut PgConnection,
+    id: JobId,
+) -> Result<Result<String, Option<String>>, sqlx::Error> {
+    let reset: Option<(String,)> = sqlx::query_as(
+        "UPDATE jobs
+            SET status = 'queued', attempts = 0, next_attempt_at = now(), locked_until = NULL
+          WHERE id = $1 AND status = 'dead'
+          RETURNING queue",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((queue,)) = reset {
+        return Ok(Ok(queue));
+    }
+    let status: Option<(String,)> = sqlx::query_as("SELECT status FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(Err(status.map(|(s,)| s)))
+}
+
 /// A job the sweeper re-enqueues.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StrandedJob {
