@@ -22,6 +22,10 @@ pub const SWEPT_TOTAL: &str = "shopwire_swept_total";
 pub const QUEUE_DEPTH: &str = "shopwire_queue_depth";
 /// Inbox rows by status.
 pub const INBOX_ROWS: &str = "shopwire_inbox_rows";
+/// Dead jobs not yet replayed, by queue (the DLQ size).
+pub const DEAD_JOBS: &str = "shopwire_dead_jobs";
+/// Age of the oldest delivery still waiting (queued or failed), in seconds.
+pub const OLDEST_PENDING_SECONDS: &str = "shopwire_oldest_pending_age_seconds";
 
 const BATCH: i64 = 500;
 
@@ -124,5 +128,15 @@ async fn publish_gauges(ctx: &JobContext) -> anyhow::Result<()> {
     for (status, count) in inbox::count_by_status(&ctx.pool).await? {
         metrics::gauge!(INBOX_ROWS, "status" => status).set(count as f64);
     }
+    for queue in Queue::ALL {
+        metrics::gauge!(DEAD_JOBS, "queue" => queue.as_str()).set(0.0);
+    }
+    for (queue, count) in shopwire_core::db::dead_letters::open_counts_by_queue(&ctx.pool).await? {
+        metrics::gauge!(DEAD_JOBS, "queue" => queue).set(count as f64);
+    }
+    let oldest = inbox::oldest_pending_age_secs(&ctx.pool)
+        .await?
+        .unwrap_or(0);
+    metrics::gauge!(OLDEST_PENDING_SECONDS).set(oldest as f64);
     Ok(())
 }

@@ -12,7 +12,7 @@ mod show;
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde::Serialize;
-use shopwire_core::db::dead_letters::{self, DeadJob, DeadJobId, Replay, queue_named};
+use shopwire_core::db::dead_letters::{self, DeadJob, DeadJobId, Replay};
 use shopwire_core::db::inbox::InboxId;
 use shopwire_core::jobs::Queue;
 
@@ -74,7 +74,7 @@ enum DlqCommand {
 }
 
 fn parse_queue(name: &str) -> Result<Queue, String> {
-    queue_named(name).ok_or_else(|| {
+    Queue::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Queue::ALL.iter().map(|q| q.as_str()).collect();
         format!("unknown queue `{name}` (expected {})", names.join(", "))
     })

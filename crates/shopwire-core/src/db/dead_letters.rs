@@ -50,11 +50,6 @@ impl FromStr for DeadJobId {
     }
 }
 
-/// The queue called `name` (as `Queue::as_str` spells it), if there is one.
-pub fn queue_named(name: &str) -> Option<Queue> {
-    Queue::ALL.into_iter().find(|q| q.as_str() == name)
-}
-
 /// One dead job.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DeadJob {
@@ -269,8 +264,8 @@ mod tests {
     #[test]
     fn every_queue_is_found_by_its_name() {
         for queue in Queue::ALL {
-            assert_eq!(queue_named(queue.as_str()), Some(queue));
+            assert_eq!(Queue::from_name(queue.as_str()), Some(queue));
         }
-        assert_eq!(queue_named("nope"), None);
+        assert_eq!(Queue::from_name("nope"), None);
     }
 }

@@ -419,3 +419,68 @@ async fn wait_for_job(worker: &TestWorker, id: JobId, status: &str) {
     })
     .await;
 }
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_job_stripe_kept_failing_dies_then_a_replay_completes_it_once(pool: PgPool) {
+    use shopwire_core::db::dead_letters::{self, DeadJobId, Replay};
+
+    let stripe = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(3)
+        .with_priority(1)
+        .mount(&stripe)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(session_created("cs_test_after_replay"))
+        .mount(&stripe)
+        .await;
+    let worker = test_worker_with(pool.clone(), |env| {
+        stripe_env(&stripe)(env);
+        env.insert("JOB_MAX_ATTEMPTS".into(), "3".into());
+    });
+    let ctx = context(&worker);
+    let (order, job_id) = order_with_job(&ctx, "SKU-DLQ").await;
+
+    // Stripe answers 500 three times: the job uses up its attempts and dies.
+    for _ in 0..3 {
+        make_due(&pool, job_id).await;
+        run_job::process(&ctx, job_id).await;
+    }
+    assert_eq!(job(&pool, job_id).await.status, "dead");
+    let (dead_id,): (i64,) = sqlx::query_as("SELECT id FROM dead_jobs WHERE job_id = $1")
+        .bind(job_id)
+        .fetch_one(&pool)
+        .await
+        .expect("a dead_jobs row");
+
+    // Stripe is fixed; the operator replays the DLQ.
+    let replayed = dead_letters::replay(&pool, DeadJobId::new(dead_id))
+        .await
+        .expect("replay runs");
+    assert!(matches!(replayed, Replay::Replayed(_)), "{replayed:?}");
+    run_job::process(&ctx, job_id).await;
+    let done = job(&pool, job_id).await;
+    assert_eq!((done.status.as_str(), done.attempts), ("processed", 1));
+    assert_eq!(
+        checkout_columns(&pool, &order).await.0.as_deref(),
+        Some("cs_test_after_replay")
+    );
+
+    // A second replay does nothing.
+    let again = dead_letters::replay(&pool, DeadJobId::new(dead_id))
+        .await
+        .expect("replay runs");
+    assert_eq!(again, Replay::AlreadyReplayed);
+    let requests = stripe.received_requests().await.expect("recording is on");
+    assert_eq!(requests.len(), 4);
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.headers.get("idempotency-key").map(|v| v.as_bytes())
+                == Some(order.number.as_bytes())),
+        "every attempt, before and after the replay, carries the order number"
+    );
+}

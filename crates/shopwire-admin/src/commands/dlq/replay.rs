@@ -7,7 +7,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use shopwire_core::db::dead_letters::{Target, queue_named};
+use shopwire_core::db::dead_letters::Target;
 use shopwire_core::db::inbox::InboxId;
 use shopwire_core::db::jobs::JobId;
 use shopwire_core::domain::Provider;
@@ -156,7 +156,7 @@ pub fn queue_of(target: &Target) -> Option<Queue> {
         Target::Inbox { provider, .. } => {
             provider.parse::<Provider>().ok().map(Queue::for_provider)
         }
-        Target::Job { queue, .. } => queue_named(queue),
+        Target::Job { queue, .. } => Queue::from_name(queue),
     }
 }
 
