@@ -7,7 +7,10 @@ use shopwire_core::config::Settings;
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
+use shopwire_core::db::inbox::AfterFailure;
+
 use crate::classify::Classifier;
+use crate::jobs::apply_delivery::JobError;
 use crate::retry::RetryPolicy;
 use crate::stripe::StripeClient;
 use crate::tiktok_messaging::MessagingClient;
@@ -68,5 +71,35 @@ impl JobContext {
                 MessagingClient::new(&settings.tiktok_messaging_api_base, token.clone()).ok()
             }),
         }
+    }
+}
+
+impl JobContext {
+    /// Run one attempt under `attempt_timeout`; running out of time is a transient failure.
+    pub async fn within_attempt_timeout<T>(
+        &self,
+        attempt: impl std::future::Future<Output = Result<T, JobError>>,
+    ) -> Result<T, JobError> {
+        tokio::time::timeout(self.attempt_timeout, attempt)
+            .await
+            .unwrap_or_else(|_| {
+                Err(JobError::transient(format!(
+                    "attempt timed out after {:?}",
+                    self.attempt_timeout
+                )))
+            })
+    }
+
+    /// What a failed attempt leads to: death when the error is permanent or the attempts
+    /// (including this one) are spent, else the next attempt's time under the retry policy.
+    pub fn after_failure(&self, attempts: i32, error: &JobError) -> AfterFailure {
+        let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+        if error.is_permanent() || self.retry.exhausted(attempts) {
+            return AfterFailure::Dead;
+        }
+        let delay = self.retry.delay(attempts, error.retry_after());
+        AfterFailure::RetryAt(
+            chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default(),
+        )
     }
 }

@@ -56,15 +56,9 @@ pub async fn process(ctx: &JobContext, id: InboxId) {
     };
     tracing::Span::current().record("provider", claimed.provider.as_str());
     let queue = queue_of(&claimed);
-    let result =
-        match tokio::time::timeout(ctx.attempt_timeout, apply_delivery::apply(ctx, &claimed)).await
-        {
-            Ok(result) => result,
-            Err(_) => Err(JobError::transient(format!(
-                "attempt timed out after {:?}",
-                ctx.attempt_timeout
-            ))),
-        };
+    let result = ctx
+        .within_attempt_timeout(apply_delivery::apply(ctx, &claimed))
+        .await;
     let outcome = match result {
         Ok(status) => {
             tracing::info!(
@@ -87,15 +81,7 @@ async fn record_failure(
     queue: Queue,
     error: JobError,
 ) -> &'static str {
-    let attempts = u32::try_from(claimed.attempts).unwrap_or(u32::MAX);
-    let after = if error.is_permanent() || ctx.retry.exhausted(attempts) {
-        AfterFailure::Dead
-    } else {
-        let delay = ctx.retry.delay(attempts, error.retry_after());
-        AfterFailure::RetryAt(
-            chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default(),
-        )
-    };
+    let after = ctx.after_failure(claimed.attempts, &error);
     let message = error.to_string();
     match inbox::fail(&ctx.pool, claimed.id, &ctx.instance, &message, after).await {
         Ok(true) => {}
@@ -110,12 +96,12 @@ async fn record_failure(
     }
     match after {
         AfterFailure::Dead => {
-            tracing::error!(error = %message, attempts, permanent = error.is_permanent(), "delivery is dead");
+            tracing::error!(error = %message, attempts = claimed.attempts, permanent = error.is_permanent(), "delivery is dead");
             "dead"
         }
         AfterFailure::RetryAt(at) => {
             let delay = (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            tracing::warn!(error = %message, attempts, retry_in_ms = delay.as_millis() as u64, "attempt failed; retry scheduled");
+            tracing::warn!(error = %message, attempts = claimed.attempts, retry_in_ms = delay.as_millis() as u64, "attempt failed; retry scheduled");
             if let Err(e) = ctx
                 .queue
                 .push_after(

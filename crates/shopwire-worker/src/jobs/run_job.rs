@@ -68,13 +68,7 @@ pub async fn process(ctx: &JobContext, id: JobId) {
             ))),
         }
     };
-    let result = match tokio::time::timeout(ctx.attempt_timeout, attempt).await {
-        Ok(result) => result,
-        Err(_) => Err(JobError::transient(format!(
-            "attempt timed out after {:?}",
-            ctx.attempt_timeout
-        ))),
-    };
+    let result = ctx.within_attempt_timeout(attempt).await;
     let outcome = match result {
         Ok(outcome) => {
             tracing::info!(outcome, attempts = claimed.attempts, "job done");
@@ -101,13 +95,7 @@ async fn record_failure(
     queue: Option<Queue>,
     error: JobError,
 ) -> &'static str {
-    let attempts = u32::try_from(claimed.attempts).unwrap_or(u32::MAX);
-    let after = if error.is_permanent() || ctx.retry.exhausted(attempts) {
-        AfterFailure::Dead
-    } else {
-        let delay = ctx.retry.delay(attempts, error.retry_after());
-        AfterFailure::RetryAt(Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default())
-    };
+    let after = ctx.after_failure(claimed.attempts, &error);
     let message = error.to_string();
     match jobs::fail(&ctx.pool, claimed, &message, after).await {
         Ok(true) => {}
@@ -122,12 +110,12 @@ async fn record_failure(
     }
     match (after, queue) {
         (AfterFailure::Dead, _) | (_, None) => {
-            tracing::error!(error = %message, attempts, permanent = error.is_permanent(), "job is dead");
+            tracing::error!(error = %message, attempts = claimed.attempts, permanent = error.is_permanent(), "job is dead");
             "dead"
         }
         (AfterFailure::RetryAt(at), Some(queue)) => {
             let delay = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-            tracing::warn!(error = %message, attempts, retry_in_ms = delay.as_millis() as u64, "attempt failed; retry scheduled");
+            tracing::warn!(error = %message, attempts = claimed.attempts, retry_in_ms = delay.as_millis() as u64, "attempt failed; retry scheduled");
             let job = JobRef { job_id: claimed.id };
             if let Err(e) = ctx.queue.push_ref_after(queue, job, delay).await {
                 tracing::warn!(error = %e, "could not schedule the retry in Redis; the sweeper will");
