@@ -45,19 +45,9 @@ struct System {
 
 impl System {
     async fn start(pool: PgPool, stripe: &MockServer) -> System {
-        let database = pool
-            .connect_options()
-            .get_database()
-            .expect("named")
-            .to_owned();
-        let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set");
-        let root = &base[..base.rfind('/').expect("url has a path")];
         let env: HashMap<String, String> = [
-            ("DATABASE_URL", format!("{root}/{database}")),
-            (
-                "REDIS_URL",
-                std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
-            ),
+            ("DATABASE_URL", shopwire_testkit::database_url(&pool)),
+            ("REDIS_URL", shopwire_testkit::redis_url()),
             (
                 "QUEUE_PREFIX",
                 format!("e2e-{:016x}", rand::random::<u64>()),

@@ -46,7 +46,7 @@ pub struct Admin {
 impl Admin {
     /// Point the binary at the test database behind `pool`.
     pub fn new(pool: &PgPool) -> Self {
-        Self::with_database_url(database_url_for(pool))
+        Self::with_database_url(shopwire_testkit::database_url(pool))
     }
 
     /// Point the binary at any `DATABASE_URL`.
@@ -84,23 +84,4 @@ impl Admin {
         args.push("--json");
         self.run(&args).await.json()
     }
-}
-
-/// The suite's `DATABASE_URL` with its database replaced by the test's own.
-fn database_url_for(pool: &PgPool) -> String {
-    let master = std::env::var("DATABASE_URL").expect("DATABASE_URL is set when tests run");
-    let options = pool.connect_options();
-    let database = options
-        .get_database()
-        .expect("test pools name their database");
-    let (base, query) = match master.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (master.as_str(), String::new()),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority..].find('/') {
-        Some(i) => &base[..authority + i],
-        None => base,
-    };
-    format!("{root}/{database}{query}")
 }

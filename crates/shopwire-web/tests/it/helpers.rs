@@ -73,16 +73,11 @@ pub struct TestApp {
 
 /// The environment every test app starts from; tests override single variables.
 fn base_env(pool: &PgPool) -> HashMap<String, String> {
-    let database = pool
-        .connect_options()
-        .get_database()
-        .expect("sqlx::test names its database")
-        .to_owned();
     let prefix = format!("test-{:016x}", rand::random::<u64>());
     [
-        ("DATABASE_URL", database_url_for(&database)),
+        ("DATABASE_URL", shopwire_testkit::database_url(pool)),
         ("DATABASE_MAX_CONNECTIONS", "10".into()),
-        ("REDIS_URL", real_redis_url()),
+        ("REDIS_URL", shopwire_testkit::redis_url()),
         ("QUEUE_PREFIX", prefix),
         ("PORT", "0".into()),
         ("STRIPE_WEBHOOK_SECRETS", STRIPE_SECRET.into()),
@@ -94,25 +89,6 @@ fn base_env(pool: &PgPool) -> HashMap<String, String> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
-}
-
-/// `DATABASE_URL` with its database name replaced by `database`.
-fn database_url_for(database: &str) -> String {
-    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for #[sqlx::test]");
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url.as_str(), String::new()),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority..].find('/') {
-        Some(slash) => &base[..authority + slash],
-        None => base,
-    };
-    format!("{root}/{database}{query}")
-}
-
-fn real_redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
 /// Settings from the default test environment (used to sign for routes the app has no
@@ -133,7 +109,7 @@ pub async fn spawn_app_with(
     configure: impl FnOnce(&mut HashMap<String, String>),
 ) -> TestApp {
     let mut env = base_env(&pool);
-    let redis_url = real_redis_url();
+    let redis_url = shopwire_testkit::redis_url();
     let prefix = env["QUEUE_PREFIX"].clone();
     configure(&mut env);
     let settings = settings_from(&env);

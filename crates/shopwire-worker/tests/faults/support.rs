@@ -1,7 +1,6 @@
 //! What every fault test shares: the per-test database URL, the shared Redis under a key
 //! prefix of the test's own, conditions polled with deadlines, and inbox figures.
 
-use std::future::Future;
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -14,49 +13,7 @@ use sqlx::PgPool;
 /// of speed (the machine may be busy with other builds).
 pub const PATIENCE: Duration = Duration::from_secs(40);
 
-/// Poll `condition` every 20 ms until it holds; panic naming `what` after `within`.
-pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if condition().await {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {within:?} waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// `DATABASE_URL` pointed at the database `#[sqlx::test]` made for this test.
-pub fn database_url(pool: &PgPool) -> String {
-    let database = pool
-        .connect_options()
-        .get_database()
-        .expect("sqlx::test names its database")
-        .to_owned();
-    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for #[sqlx::test]");
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url.as_str(), String::new()),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority..].find('/') {
-        Some(slash) => &base[..authority + slash],
-        None => base,
-    };
-    format!("{root}/{database}{query}")
-}
-
-/// The Redis every test shares.
-pub fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+pub use shopwire_testkit::{database_url, redis_url, wait_until};
 
 /// A port nobody listens on right now (for a child process's `WORKER_PORT`).
 pub fn free_port() -> u16 {

@@ -3,7 +3,6 @@
 //! feed it deliveries, look behind it, and wait for conditions instead of sleeping.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,24 +26,6 @@ pub const PATIENCE: Duration = Duration::from_secs(15);
 pub const QUEUE: Queue = Queue::Messages;
 
 const BODY: &[u8] = br#"{"streamer":"worker_test","client":"viewer","message":"love this stream","timestamp":"2026-11-22T10:00:00Z"}"#;
-
-/// Poll `condition` every 20 ms until it holds; panic naming `what` after `within`.
-pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        if condition().await {
-            return;
-        }
-        if tokio::time::Instant::now() >= deadline {
-            panic!("timed out after {within:?} waiting until {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// One inbox row, as the tests inspect it.
 #[derive(Debug, sqlx::FromRow)]
@@ -123,13 +104,8 @@ pub fn test_worker_with(
 
 /// The environment every test worker starts from; tests override single variables.
 fn base_env(pool: &PgPool) -> HashMap<String, String> {
-    let database = pool
-        .connect_options()
-        .get_database()
-        .expect("sqlx::test names its database")
-        .to_owned();
     [
-        ("DATABASE_URL", database_url_for(&database)),
+        ("DATABASE_URL", shopwire_testkit::database_url(pool)),
         ("DATABASE_MAX_CONNECTIONS", "5".into()),
         ("REDIS_URL", shared_redis_url()),
         (
@@ -148,25 +124,7 @@ fn base_env(pool: &PgPool) -> HashMap<String, String> {
     .collect()
 }
 
-/// `DATABASE_URL` with its database name replaced by `database`.
-fn database_url_for(database: &str) -> String {
-    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for #[sqlx::test]");
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, format!("?{query}")),
-        None => (url.as_str(), String::new()),
-    };
-    let authority = base.find("://").map_or(0, |i| i + 3);
-    let root = match base[authority..].find('/') {
-        Some(slash) => &base[..authority + slash],
-        None => base,
-    };
-    format!("{root}/{database}{query}")
-}
-
-/// The Redis every test shares (each under its own prefix).
-pub fn shared_redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
+pub use shopwire_testkit::{redis_url as shared_redis_url, wait_until};
 
 impl TestWorker {
     /// Build the worker through `Worker::build` and run it until [`TestWorker::stop`].

@@ -1,0 +1,53 @@
+//! What every crate's integration tests need to reach the services a test owns: its own
+//! `#[sqlx::test]` database, the shared Redis, and waiting for a condition with a deadline
+//! instead of sleeping.
+
+use std::future::Future;
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+/// The suite's `DATABASE_URL`, pointed at the database `#[sqlx::test]` made for `pool`
+/// (credentials, host and query string kept).
+pub fn database_url(pool: &PgPool) -> String {
+    let database = pool
+        .connect_options()
+        .get_database()
+        .expect("sqlx::test names its database")
+        .to_owned();
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for #[sqlx::test]");
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url.as_str(), String::new()),
+    };
+    let authority = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[authority..].find('/') {
+        Some(slash) => &base[..authority + slash],
+        None => base,
+    };
+    format!("{root}/{database}{query}")
+}
+
+/// The Redis every test shares (each under its own key prefix).
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Poll `condition` every 20 ms until it holds; panic naming `what` after `within`.
+pub async fn wait_until<F, Fut>(what: &str, within: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {within:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
