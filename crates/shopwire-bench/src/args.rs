@@ -1,0 +1,216 @@
+//! Command-line options: one subcommand per scenario, plus the reference-ceiling server and
+//! the results table.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// Benchmark harness for Shopwire's ingest path, end-to-end ordering and hot SKUs.
+///
+/// Each scenario prints a human summary on stderr and one JSON line on stdout, and exits
+/// non-zero on any error (non-2xx, connection error, wrong order count) unless
+/// `--allow-errors` is given.
+#[derive(Debug, Parser)]
+#[command(version)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The scenarios and tools.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Mixed Stripe, TikTok Shop, TikTok DM and comment deliveries, each signed, unique ids:
+    /// closed loop to saturation, or open loop with `--rate`.
+    Ingest(IngestArgs),
+    /// Every event sent twice: first-send and duplicate-answer latency reported apart.
+    IngestDuplicates(IngestArgs),
+    /// Buy comments at a fixed rate; latency = send until the order row exists (polled in Postgres).
+    E2e(E2eArgs),
+    /// N buyers racing for SKUs with k units each, sent at once: time until every delivery is
+    /// processed, and exactly the right number of orders.
+    HotSku(HotSkuArgs),
+    /// The reference ceiling: read body, verify HMAC, one Postgres INSERT, one Redis LPUSH, 200.
+    CeilingServer(CeilingArgs),
+    /// Medians of repeated runs (JSON lines) as the Markdown results table.
+    Table(TableArgs),
+}
+
+/// The secrets the server under test is configured with (the same variables it reads).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigningArgs {
+    /// Stripe endpoint secrets; the first one signs.
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRETS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub stripe_secrets: String,
+    /// TikTok Shop app key (signed together with the body).
+    #[arg(long, env = "TIKTOK_SHOP_APP_KEY", default_value = "")]
+    pub tiktok_shop_app_key: String,
+    /// TikTok Shop app secrets; the first one signs.
+    #[arg(
+        long,
+        env = "TIKTOK_SHOP_APP_SECRETS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub tiktok_shop_secrets: String,
+    /// TikTok (DM) webhook secrets; the first one signs.
+    #[arg(
+        long,
+        env = "TIKTOK_WEBHOOK_SECRETS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub tiktok_secrets: String,
+    /// Comment relay secrets; the first one signs.
+    #[arg(
+        long,
+        env = "COMMENTS_WEBHOOK_SECRETS",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub comments_secrets: String,
+}
+
+/// How much load, how, and against what.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LoadArgs {
+    /// Base URL of the server under test (shopwire-web or the ceiling server).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Name of the target in the report (`web`, `ceiling`).
+    #[arg(long, default_value = "web")]
+    pub target: String,
+    /// Closed loop: connections each sending its next request when the previous answers.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Open loop: requests per second on a fixed schedule, latency from the scheduled start.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Requests to send (ignored when `--duration` is given).
+    #[arg(long, default_value_t = 5000)]
+    pub requests: u64,
+    /// Send for this many seconds instead of a fixed count.
+    #[arg(long)]
+    pub duration: Option<f64>,
+    /// Unmeasured requests sent first (closed loop), to open connections and warm caches.
+    #[arg(long, default_value_t = 0)]
+    pub warmup: u64,
+    /// Per-request timeout in milliseconds (a timeout counts as an error).
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout_ms: u64,
+    /// Report errors but exit 0.
+    #[arg(long)]
+    pub allow_errors: bool,
+}
+
+impl LoadArgs {
+    /// The per-request timeout.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// `ingest` and `ingest-duplicates`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// How the scenarios that look at the database reach it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DbArgs {
+    /// The database shopwire-web and shopwire-worker use (must be a scratch one: the
+    /// scenarios add products).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// How often to poll Postgres for finished deliveries, in milliseconds.
+    #[arg(long, default_value_t = 2)]
+    pub poll_ms: u64,
+    /// After the last send, how long to wait for the worker to finish, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub settle_secs: u64,
+}
+
+/// `e2e`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct E2eArgs {
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `hot-sku`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HotSkuArgs {
+    /// Base URL of shopwire-web.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Buyers, one buy comment each, all sent at once.
+    #[arg(long, default_value_t = 500)]
+    pub buyers: u64,
+    /// Units of stock per SKU.
+    #[arg(long, default_value_t = 50)]
+    pub stock: u64,
+    /// SKUs the buyers are spread over round-robin (1 = one hot SKU).
+    #[arg(long, default_value_t = 1)]
+    pub skus: u64,
+    /// Connections sending at once (default: one per buyer).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Scenario name in the report (e.g. `spread` for many SKUs).
+    #[arg(long, default_value = "hot-sku")]
+    pub name: String,
+    /// Per-request timeout in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout_ms: u64,
+    /// Report errors but exit 0 (a wrong order count still fails).
+    #[arg(long)]
+    pub allow_errors: bool,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// `ceiling-server`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CeilingArgs {
+    /// Port to listen on (127.0.0.1).
+    #[arg(long, default_value_t = 8090)]
+    pub port: u16,
+    /// Postgres for the one INSERT per request (table `bench_ceiling`, created if missing).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// Pool size, as shopwire-web's.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 10)]
+    pub pool_size: u32,
+    /// Redis for the one LPUSH per request.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: String,
+    /// The list is `<prefix>:ceiling`.
+    #[arg(long, env = "QUEUE_PREFIX", default_value = "shopwire-bench")]
+    pub queue_prefix: String,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+}
+
+/// `table`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TableArgs {
+    /// Files of JSON lines written by the scenarios (and by scripts/bench.sh for pgbench and RSS).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}

@@ -1,0 +1,5 @@
+//! One module per load scenario.
+
+pub mod e2e;
+pub mod hot_sku;
+pub mod ingest;

@@ -1,0 +1,96 @@
+//! `e2e`: buy comments for a product with ample stock, sent open loop at a fixed rate
+//! (default 200/s); each is timed from its scheduled send until its order row exists.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use shopwire_core::domain::Provider;
+use tokio::sync::mpsc;
+
+use crate::args::E2eArgs;
+use crate::load::{Engine, Mode};
+use crate::payloads::{self, Signers};
+use crate::report::{Latency, Report, round3};
+use crate::scenarios::ingest::pacing;
+use crate::{db, follow};
+
+/// Open-loop rate when `--rate` is not given.
+pub const DEFAULT_RATE: f64 = 200.0;
+
+/// Runs `e2e`.
+pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
+    let signers = Arc::new(Signers::new(&args.signing));
+    signers.require(&[Provider::Comments])?;
+    let load = &args.load;
+    let pool = db::connect(&args.db.database_url).await?;
+    let run = payloads::run_id();
+    let sku = format!("E2E-{run}");
+    let (_, budget) = pacing(load);
+    let rate = load.rate.unwrap_or(DEFAULT_RATE);
+    let stock = match budget {
+        crate::load::Budget::Requests(n) => n,
+        crate::load::Budget::For(d) => (d.as_secs_f64() * rate).ceil() as u64,
+    } + 1000;
+    db::add_products(&pool, std::slice::from_ref(&sku), stock).await?;
+
+    let source = {
+        let (signers, run, sku) = (signers.clone(), run.clone(), sku.clone());
+        Arc::new(move |i: u64| {
+            let body = payloads::comment(
+                &run,
+                i,
+                "bench_e2e",
+                &format!("e2e-buyer-{run}-{i}"),
+                &format!("I'll take it! {sku}"),
+            );
+            signers.prepare(Provider::Comments, body.into_bytes())
+        })
+    };
+    let engine = Engine::new(&load.url, load.timeout(), load.concurrency)?;
+    let (acks, received) = mpsc::unbounded_channel();
+    let follower = follow::spawn(
+        pool.clone(),
+        Duration::from_millis(args.db.poll_ms),
+        Duration::from_secs(args.db.settle_secs),
+        received,
+    );
+    let mode = Mode::Open { rate };
+    let sent = engine.run(mode, budget, source, Some(acks)).await;
+    let followed = follower.await??;
+
+    let mut report = Report::new("e2e", &load.target);
+    let mut ack = Latency::default();
+    for outcome in &sent.outcomes {
+        match &outcome.result {
+            Ok(_) => ack.record(outcome.latency),
+            Err(kind) => report.errors.add(kind.clone()),
+        }
+    }
+    report.errors.merge(&followed.errors);
+    let orders = followed.finished.iter().filter(|f| f.ordered).count() as u64;
+    for f in followed.finished.iter().filter(|f| !f.ordered) {
+        report.errors.add(format!("no_order_{}", f.status));
+    }
+    let first_send = sent.outcomes.iter().map(|o| o.scheduled).min();
+    let secs = match (first_send, followed.last_finished) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
+        _ => 0.0,
+    };
+    let throughput = orders as f64 / secs.max(1e-9);
+    report
+        .field("mode", mode.name())
+        .field("rate", rate)
+        .field("requests", sent.outcomes.len() as u64)
+        .field("orders", orders)
+        .field("elapsed_s", round3(secs))
+        .field("throughput", round3(throughput))
+        .field("poll_ms", args.db.poll_ms)
+        .note(format!(
+            "open loop at {rate:.0}/s: {} buy comments, {orders} orders in {secs:.2} s = {throughput:.0} orders/s (polled every {} ms)",
+            sent.outcomes.len(),
+            args.db.poll_ms
+        ))
+        .latency("", "send → order exists", &followed.latency.summary())
+        .latency("ack_", "send → 200", &ack.summary());
+    report.finish(load.allow_errors)
+}

@@ -1,0 +1,332 @@
+//! The results table: medians of repeated runs (the scenarios' JSON lines, plus pgbench and
+//! RSS lines from scripts/bench.sh), each figure next to its reference, the ratio, the
+//! issue's target and whether it was met.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use serde_json::Value;
+
+/// Every JSON object found in the input, one per line; other lines are ignored.
+#[derive(Debug, Default)]
+pub struct Records(Vec<Value>);
+
+impl Records {
+    /// Reads JSON lines from `files`.
+    pub fn load(files: &[PathBuf]) -> anyhow::Result<Records> {
+        let mut text = String::new();
+        for file in files {
+            text += &std::fs::read_to_string(file)
+                .with_context(|| format!("failed to read {}", file.display()))?;
+            text.push('\n');
+        }
+        Ok(Records::parse(&text))
+    }
+
+    /// Parses JSON lines, skipping anything that is not a JSON object.
+    pub fn parse(text: &str) -> Records {
+        Records(
+            text.lines()
+                .filter_map(|line| serde_json::from_str::<Value>(line.trim()).ok())
+                .filter(Value::is_object)
+                .collect(),
+        )
+    }
+
+    /// `key` of every record of `scenario` against `target` (and `mode`, when given).
+    fn values(&self, scenario: &str, target: &str, mode: Option<&str>, key: &str) -> Vec<f64> {
+        self.0
+            .iter()
+            .filter(|r| r["scenario"] == scenario && r["target"] == target)
+            .filter(|r| mode.is_none_or(|m| r["mode"] == m))
+            .filter_map(|r| match &r[key] {
+                Value::Bool(b) => Some(f64::from(u8::from(*b))),
+                v => v.as_f64(),
+            })
+            .collect()
+    }
+
+    /// Median of [`Self::values`] and how many runs it is over.
+    fn median(
+        &self,
+        scenario: &str,
+        target: &str,
+        mode: Option<&str>,
+        key: &str,
+    ) -> Option<(f64, usize)> {
+        let values = self.values(scenario, target, mode, key);
+        median(&values).map(|m| (m, values.len()))
+    }
+}
+
+/// The median (mean of the middle two for an even count); `None` when empty.
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    Some(match sorted.len() % 2 {
+        1 => sorted[mid],
+        _ => (sorted[mid - 1] + sorted[mid]) / 2.0,
+    })
+}
+
+/// One line of the table.
+struct Row {
+    what: String,
+    ours: Option<String>,
+    reference: Option<String>,
+    ratio: Option<f64>,
+    target: &'static str,
+    pass: Option<bool>,
+    runs: usize,
+}
+
+/// The Markdown table for `records`.
+pub fn render(records: &Records) -> String {
+    let rows = rows(records);
+    let mut out = String::from(
+        "| Scenario | Ours (median) | Reference (median) | Ratio | Target | Result | Runs |\n|---|---|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.what,
+            row.ours.as_deref().unwrap_or("—"),
+            row.reference.as_deref().unwrap_or("—"),
+            row.ratio.map_or("—".into(), |r| format!("{r:.2}×")),
+            row.target,
+            match row.pass {
+                Some(true) => "pass",
+                Some(false) => "**miss**",
+                None => "not run",
+            },
+            row.runs,
+        );
+    }
+    out
+}
+
+fn rows(r: &Records) -> Vec<Row> {
+    let mut rows = Vec::new();
+
+    let sat = r.median("ingest", "web", Some("closed"), "throughput");
+    let ceiling = r.median("ingest", "ceiling", Some("closed"), "throughput");
+    let ratio = ratio_of(sat, ceiling);
+    rows.push(Row {
+        what: "Ingest saturation, closed loop (req/s)".into(),
+        ours: sat.map(|(v, _)| format!("{v:.0}")),
+        reference: ceiling.map(|(v, _)| format!("{v:.0} (ceiling server)")),
+        ratio,
+        target: "≥ 1.0× ceiling",
+        pass: ratio.map(|x| x >= 1.0),
+        runs: runs(sat),
+    });
+
+    let p99 = r.median("ingest", "web", Some("open"), "p99_ms");
+    let rate = r.median("ingest", "web", Some("open"), "rate");
+    let ceiling_p99 = r.median("ingest", "ceiling", Some("open"), "p99_ms");
+    rows.push(Row {
+        what: format!(
+            "Ingest p99 at ½ saturation, open loop{} (ms)",
+            rate.map_or(String::new(), |(v, _)| format!(" at {v:.0}/s"))
+        ),
+        ours: p99.map(|(v, _)| format!("{v:.2}")),
+        reference: ceiling_p99.map(|(v, _)| format!("{v:.2} (ceiling, same rate)")),
+        ratio: ratio_of(p99, ceiling_p99),
+        target: "≤ 10 ms",
+        pass: p99.map(|(v, _)| v <= 10.0),
+        runs: runs(p99),
+    });
+
+    let errors: Vec<f64> = ["ingest", "ingest-duplicates"]
+        .iter()
+        .flat_map(|s| r.values(s, "web", None, "errors"))
+        .collect();
+    rows.push(Row {
+        what: "Ingest errors, all ingest runs (count)".into(),
+        ours: (!errors.is_empty()).then(|| format!("{:.0}", errors.iter().sum::<f64>())),
+        reference: None,
+        ratio: None,
+        target: "0",
+        pass: (!errors.is_empty()).then(|| errors.iter().sum::<f64>() == 0.0),
+        runs: errors.len(),
+    });
+
+    for pct in ["p50", "p99"] {
+        let dup = r.median("ingest-duplicates", "web", None, &format!("dup_{pct}_ms"));
+        let first = r.median("ingest-duplicates", "web", None, &format!("first_{pct}_ms"));
+        let ratio = ratio_of(dup, first);
+        rows.push(Row {
+            what: format!("Duplicate answer {pct} vs first send (ms)"),
+            ours: dup.map(|(v, _)| format!("{v:.2}")),
+            reference: first.map(|(v, _)| format!("{v:.2} (first sends, same run)")),
+            ratio,
+            target: "≤ 1.0× (as fast as accepted)",
+            pass: ratio.map(|x| x <= 1.0),
+            runs: runs(dup),
+        });
+    }
+
+    let e2e_rate = r.median("e2e", "web", None, "rate");
+    for (pct, limit, target) in [("p50", 25.0, "≤ 25 ms"), ("p99", 150.0, "≤ 150 ms")] {
+        let v = r.median("e2e", "web", None, &format!("{pct}_ms"));
+        rows.push(Row {
+            what: format!(
+                "E2E buy comment → pending order {pct}{} (ms)",
+                e2e_rate.map_or(String::new(), |(v, _)| format!(" at {v:.0}/s"))
+            ),
+            ours: v.map(|(v, _)| format!("{v:.1}")),
+            reference: None,
+            ratio: None,
+            target,
+            pass: v.map(|(v, _)| v <= limit),
+            runs: runs(v),
+        });
+    }
+
+    let hot = r.median("hot-sku", "web", None, "elapsed_s");
+    let hot_rate = r.median("hot-sku", "web", None, "throughput");
+    let hot_ok = r.values("hot-sku", "web", None, "orders_ok");
+    let buyers = r.median("hot-sku", "web", None, "buyers");
+    let stock = r.median("hot-sku", "web", None, "stock");
+    let orders = r.median("hot-sku", "web", None, "orders");
+    let pg_hot = r.median("pgbench", "hot", None, "throughput");
+    let all_exact = !hot_ok.is_empty() && hot_ok.iter().all(|&ok| ok == 1.0);
+    rows.push(Row {
+        what: format!(
+            "Hot SKU: {} buyers race for {} units (s until all processed)",
+            buyers.map_or("N".into(), |(v, _)| format!("{v:.0}")),
+            stock.map_or("k".into(), |(v, _)| format!("{v:.0}")),
+        ),
+        ours: hot.map(|(v, _)| {
+            format!(
+                "{v:.2} s; {} orders{}",
+                orders.map_or("?".into(), |(o, _)| format!("{o:.0}")),
+                if all_exact {
+                    ", exact in every run"
+                } else {
+                    ", NOT exact"
+                }
+            )
+        }),
+        reference: pg_hot.map(|(v, _)| format!("{v:.0} tx/s (pgbench hot row)")),
+        ratio: ratio_of(hot_rate, pg_hot),
+        target: "< 2 s, exactly k orders",
+        pass: hot.map(|(v, _)| v < 2.0 && all_exact),
+        runs: runs(hot),
+    });
+
+    let spread = r.median("spread", "web", None, "orders_per_s");
+    let pg_spread = r.median("pgbench", "spread", None, "throughput");
+    let ratio = ratio_of(spread, pg_spread);
+    rows.push(Row {
+        what: "Spread SKUs: orders/s through web + worker".into(),
+        ours: spread.map(|(v, _)| format!("{v:.0}")),
+        reference: pg_spread.map(|(v, _)| format!("{v:.0} tx/s (pgbench spread rows)")),
+        ratio,
+        target: "≥ 0.5× pgbench",
+        pass: ratio.map(|x| x >= 0.5),
+        runs: runs(spread),
+    });
+
+    for (process, limit, target) in [("web", 64.0, "< 64 MiB"), ("worker", 128.0, "< 128 MiB")] {
+        let v = r.median("rss", process, None, "rss_mib");
+        rows.push(Row {
+            what: format!("{process} peak RSS after the load (VmHWM, MiB)"),
+            ours: v.map(|(v, _)| format!("{v:.1}")),
+            reference: None,
+            ratio: None,
+            target,
+            pass: v.map(|(v, _)| v < limit),
+            runs: runs(v),
+        });
+    }
+    rows
+}
+
+fn ratio_of(ours: Option<(f64, usize)>, reference: Option<(f64, usize)>) -> Option<f64> {
+    match (ours, reference) {
+        (Some((a, _)), Some((b, _))) if b > 0.0 => Some(a / b),
+        _ => None,
+    }
+}
+
+fn runs(v: Option<(f64, usize)>) -> usize {
+    v.map_or(0, |(_, n)| n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(&[5.0]), Some(5.0));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[f64::NAN, 1.0]), Some(1.0));
+    }
+
+    fn line(table: &str, starts: &str) -> String {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("| {starts}")))
+            .unwrap_or_else(|| panic!("no row {starts} in\n{table}"))
+            .to_owned()
+    }
+
+    #[test]
+    fn ratios_use_medians_and_targets_decide_pass_or_miss() {
+        let input = r#"
+{"scenario":"ingest","target":"web","mode":"closed","throughput":900,"errors":0}
+{"scenario":"ingest","target":"web","mode":"closed","throughput":1000,"errors":0}
+{"scenario":"ingest","target":"web","mode":"closed","throughput":5000,"errors":0}
+{"scenario":"ingest","target":"ceiling","mode":"closed","throughput":2000,"errors":0}
+{"scenario":"ingest","target":"web","mode":"open","rate":500,"p99_ms":4.0,"errors":0}
+{"scenario":"spread","target":"web","orders_per_s":3000}
+{"scenario":"pgbench","target":"spread","throughput":5000}
+{"scenario":"rss","target":"web","rss_mib":80.5}
+not json at all
+"#;
+        let table = render(&Records::parse(input));
+        let sat = line(&table, "Ingest saturation");
+        assert!(
+            sat.contains("| 1000 |") && sat.contains("0.50×") && sat.contains("**miss**"),
+            "{sat}"
+        );
+        assert!(sat.ends_with("| 3 |"), "{sat}");
+        let p99 = line(&table, "Ingest p99");
+        assert!(
+            p99.contains("at 500/s") && p99.contains("| pass |"),
+            "{p99}"
+        );
+        let spread = line(&table, "Spread SKUs");
+        assert!(
+            spread.contains("0.60×") && spread.contains("| pass |"),
+            "{spread}"
+        );
+        assert!(line(&table, "web peak RSS").contains("**miss**"));
+        assert!(line(&table, "E2E buy comment → pending order p50").contains("not run"));
+        assert!(line(&table, "Ingest errors").contains("| 0 |"));
+    }
+
+    #[test]
+    fn a_hot_sku_run_with_a_wrong_count_is_a_miss_however_fast() {
+        let input = r#"
+{"scenario":"hot-sku","target":"web","elapsed_s":0.5,"orders":50,"orders_ok":true,"buyers":500,"stock":50,"throughput":1000}
+{"scenario":"hot-sku","target":"web","elapsed_s":0.6,"orders":51,"orders_ok":false,"buyers":500,"stock":50,"throughput":900}
+"#;
+        let row = line(&render(&Records::parse(input)), "Hot SKU");
+        assert!(row.contains("500 buyers race for 50 units"), "{row}");
+        assert!(
+            row.contains("NOT exact") && row.contains("**miss**"),
+            "{row}"
+        );
+    }
+}
