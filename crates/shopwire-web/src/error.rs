@@ -29,7 +29,7 @@ pub enum ApiError {
     UnreadableBody,
     /// Postgres could not record the delivery: the provider should retry.
     #[error("storage unavailable")]
-    Unavailable(#[source] sqlx::Error),
+    Unavailable(#[source] std::sync::Arc<sqlx::Error>),
     /// No such route.
     #[error("not found")]
     NotFound,

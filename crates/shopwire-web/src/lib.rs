@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod metrics;
+pub mod recorder;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -6,3 +6,5 @@ pub const INGEST_SECONDS: &str = "shopwire_ingest_seconds";
 pub const DELIVERIES_TOTAL: &str = "shopwire_deliveries_total";
 /// Enqueue failures (the sweeper will enqueue those deliveries later).
 pub const ENQUEUE_FAILURES_TOTAL: &str = "shopwire_enqueue_failures_total";
+/// Deliveries per inbox INSERT (the group commit's batch size).
+pub const INBOX_BATCH_SIZE: &str = "shopwire_inbox_batch_size";

@@ -9,6 +9,8 @@ use shopwire_core::signature::Verifier;
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
+use crate::recorder::Recorder;
+
 /// Cheap to clone: everything inside is shared.
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +18,8 @@ pub struct AppState {
     pub pool: PgPool,
     /// Where jobs go.
     pub queue: QueueClient,
+    /// Records deliveries in batches that share a commit, and enqueues the new ones.
+    pub recorder: Recorder,
     /// Per-route verifiers; a route without one refuses every delivery.
     pub verifiers: Arc<HashMap<Provider, Verifier>>,
     /// `WEBHOOK_MAX_BODY_BYTES`.
@@ -23,13 +27,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Build the shared state from settings and connections.
+    /// Build the shared state from settings and connections; starts the recorder's
+    /// flushers, so call it inside the runtime.
     pub fn new(settings: &Settings, pool: PgPool, queue: QueueClient) -> Self {
         let verifiers = Provider::ALL
             .into_iter()
             .filter_map(|p| settings.verifier(p).map(|v| (p, v)))
             .collect();
         Self {
+            recorder: Recorder::start(pool.clone(), queue.clone()),
             pool,
             queue,
             verifiers: Arc::new(verifiers),

@@ -11,6 +11,10 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 use crate::domain::{Delivery, InboxStatus, Provider};
 use crate::jobs::Queue;
 
+mod batch;
+
+pub use batch::{NewDelivery, record_batch};
+
 /// The id of an inbox row: the one id that traces a webhook to its order.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, sqlx::Type,

@@ -3,4 +3,5 @@
 
 mod helpers;
 mod inbox;
+mod inbox_batch;
 mod sweep;

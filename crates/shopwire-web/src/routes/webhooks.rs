@@ -1,6 +1,8 @@
 //! `POST /webhooks/{stripe,tiktok-shop,tiktok,comments}`: one generic handler, parameterised
 //! by provider, in the order SPEC §2 fixes: size → signature → record → enqueue → answer.
+//! Recording and enqueueing happen in the [`crate::recorder`]'s shared batches.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::body::{Body, Bytes};
@@ -10,13 +12,13 @@ use axum::routing::post;
 use axum::{Json, Router};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
-use shopwire_core::db::inbox::{self, InboxId, Recorded};
+use shopwire_core::db::inbox::{self, Recorded};
 use shopwire_core::domain::{Delivery, Provider};
-use shopwire_core::jobs::{InboxJob, Queue};
 use tracing::Instrument;
 
 use crate::error::ApiError;
-use crate::metrics::{DELIVERIES_TOTAL, ENQUEUE_FAILURES_TOTAL, INGEST_SECONDS};
+use crate::metrics::{DELIVERIES_TOTAL, INGEST_SECONDS};
+use crate::recorder::RecordError;
 use crate::state::AppState;
 
 /// The four webhook routes.
@@ -106,45 +108,18 @@ async fn receive(
         }
     };
 
-    let recorded = within_deadline(inbox::record(&state.pool, provider, &delivery, &bytes)).await?;
+    let event_type = delivery.event_type.clone();
+    let recorded = within_deadline(state.recorder.record(provider, delivery, bytes)).await?;
     tracing::Span::current().record("inbox_id", recorded.id().get());
-    match recorded {
-        Recorded::New(id) => {
-            enqueue(state, provider, id).await;
-            tracing::info!(event_type = %delivery.event_type, "delivery accepted");
-            Ok(Ack {
-                status: "accepted",
-                id: id.to_string(),
-            })
-        }
-        Recorded::Duplicate(id) => {
-            tracing::info!(event_type = %delivery.event_type, "duplicate delivery");
-            Ok(Ack {
-                status: "duplicate",
-                id: id.to_string(),
-            })
-        }
-    }
-}
-
-/// Push the job; a failure is logged, never surfaced. The delivery is durable in the
-/// inbox already and the worker's sweeper enqueues it once Redis is back.
-async fn enqueue(state: &AppState, provider: Provider, id: InboxId) {
-    let queue = Queue::for_provider(provider);
-    let jobs = [InboxJob { inbox_id: id }];
-    let push = state.queue.push(queue, &jobs);
-    let result = tokio::time::timeout(Duration::from_millis(500), push).await;
-    let error = match result {
-        Ok(Ok(())) => return,
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => "redis did not answer within 500ms".to_owned(),
+    let status = match recorded {
+        Recorded::New(_) => "accepted",
+        Recorded::Duplicate(_) => "duplicate",
     };
-    metrics::counter!(ENQUEUE_FAILURES_TOTAL, "queue" => queue.as_str()).increment(1);
-    tracing::warn!(
-        error,
-        queue = queue.as_str(),
-        "enqueue failed; the sweeper will enqueue it later"
-    );
+    tracing::info!(event_type, status, "delivery recorded");
+    Ok(Ack {
+        status,
+        id: recorded.id().to_string(),
+    })
 }
 
 /// Read the body, refusing anything over `limit` before reading it whole: an honest
@@ -169,14 +144,16 @@ const BODY_DEADLINE: Duration = Duration::from_secs(10);
 /// Recording a delivery that takes longer than this answers 503; the provider retries.
 const RECORD_DEADLINE: Duration = Duration::from_secs(5);
 
-async fn within_deadline<T>(
-    fut: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+async fn within_deadline<T, E: Into<RecordError>>(
+    fut: impl std::future::Future<Output = Result<T, E>>,
 ) -> Result<T, ApiError> {
     match tokio::time::timeout(RECORD_DEADLINE, fut).await {
-        Ok(result) => result.map_err(ApiError::Unavailable),
-        Err(_) => Err(ApiError::Unavailable(sqlx::Error::Io(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            "recording the delivery took longer than its deadline",
+        Ok(result) => result.map_err(|e| ApiError::Unavailable(e.into())),
+        Err(_) => Err(ApiError::Unavailable(Arc::new(sqlx::Error::Io(
+            std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "recording the delivery took longer than its deadline",
+            ),
         )))),
     }
 }

@@ -4,6 +4,7 @@ mod accepted;
 mod body_limits;
 mod concurrency;
 mod duplicates;
+mod group_commit;
 mod helpers;
 mod hostile;
 mod malformed;
