@@ -12,6 +12,7 @@ use secrecy::SecretString;
 
 use crate::domain::Provider;
 use crate::signature::{PrefixedHmac, Secrets, TimestampedHmac, Verifier};
+use crate::trends::AlertThresholds;
 use reader::Reader;
 
 /// Where the process runs; production refuses unsafe settings.
@@ -31,6 +32,17 @@ pub enum ClassifierKind {
     /// An OpenAI-style chat completions API, falling back to rules.
     OpenAi,
     /// An Anthropic-style messages API, falling back to rules.
+    Anthropic,
+}
+
+/// Who scores trend signals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrendScorerKind {
+    /// The documented formula, no network.
+    Formula,
+    /// An OpenAI-style chat completions API, falling back to the formula.
+    OpenAi,
+    /// An Anthropic-style messages API, falling back to the formula.
     Anthropic,
 }
 
@@ -138,8 +150,21 @@ pub struct Settings {
     pub worker_concurrency: usize,
     /// `RAPIDAPI_KEY`: periodic trend fetch when set.
     pub rapidapi_key: Option<SecretString>,
-    /// `RAPIDAPI_BASE`.
+    /// `RAPIDAPI_BASE`, default `https://{RAPIDAPI_HOST}`.
     pub rapidapi_base: Option<String>,
+    /// `RAPIDAPI_HOST`: the `X-RapidAPI-Host` header, default `tiktok-scraper2.p.rapidapi.com`.
+    pub rapidapi_host: String,
+    /// `RAPIDAPI_REQUESTS_PER_MINUTE`: the fetch's rate limit, default 30.
+    pub rapidapi_requests_per_minute: u32,
+    /// `TRENDS_FETCH_INTERVAL_SECS`: how often signals are fetched from RapidAPI, default 900.
+    pub trends_fetch_interval: Duration,
+    /// `TRENDS_INTERVAL_SECS`: how often signals and velocities are rescored, default 300.
+    pub trends_interval: Duration,
+    /// `TRENDS_SCORER`: formula (default), openai or anthropic.
+    pub trends_scorer: TrendScorerKind,
+    /// `STOCK_ALERT_CRITICAL_HOURS` / `_LOW_HOURS` / `_MEDIUM_HOURS`: hours until stockout
+    /// under which a product is critical, low or medium; defaults 6, 24, 72.
+    pub stock_alerts: AlertThresholds,
 }
 
 impl Settings {
@@ -169,6 +194,17 @@ impl Settings {
                 return Err(ConfigError::new(
                     "INTENT_CLASSIFIER",
                     format!("`{other}` is not rules, openai or anthropic"),
+                ));
+            }
+        };
+        let trends_scorer = match r.string("TRENDS_SCORER").as_deref() {
+            None | Some("formula") => TrendScorerKind::Formula,
+            Some("openai") => TrendScorerKind::OpenAi,
+            Some("anthropic") => TrendScorerKind::Anthropic,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "TRENDS_SCORER",
+                    format!("`{other}` is not formula, openai or anthropic"),
                 ));
             }
         };
@@ -243,6 +279,26 @@ impl Settings {
             worker_concurrency: r.number("WORKER_CONCURRENCY", 8, 1..=1024)?,
             rapidapi_key: r.secret("RAPIDAPI_KEY"),
             rapidapi_base: r.optional_url("RAPIDAPI_BASE")?,
+            rapidapi_host: r
+                .string("RAPIDAPI_HOST")
+                .unwrap_or_else(|| "tiktok-scraper2.p.rapidapi.com".into()),
+            rapidapi_requests_per_minute: r.number("RAPIDAPI_REQUESTS_PER_MINUTE", 30, 1..=6000)?,
+            trends_fetch_interval: Duration::from_secs(r.number(
+                "TRENDS_FETCH_INTERVAL_SECS",
+                900,
+                1..=7 * 86_400,
+            )?),
+            trends_interval: Duration::from_secs(r.number(
+                "TRENDS_INTERVAL_SECS",
+                300,
+                1..=7 * 86_400,
+            )?),
+            trends_scorer,
+            stock_alerts: AlertThresholds {
+                critical_hours: r.number("STOCK_ALERT_CRITICAL_HOURS", 6.0, 0.0..=8760.0)?,
+                low_hours: r.number("STOCK_ALERT_LOW_HOURS", 24.0, 0.0..=8760.0)?,
+                medium_hours: r.number("STOCK_ALERT_MEDIUM_HOURS", 72.0, 0.0..=8760.0)?,
+            },
         };
         settings.validate()?;
         Ok(settings)
@@ -284,6 +340,27 @@ impl Settings {
             return Err(ConfigError::new(
                 "INTENT_CLASSIFIER",
                 "openai/anthropic need LLM_API_KEY and LLM_API_BASE",
+            ));
+        }
+        if self.trends_scorer != TrendScorerKind::Formula
+            && (self.llm_api_key.is_none() || self.llm_api_base.is_none())
+        {
+            return Err(ConfigError::new(
+                "TRENDS_SCORER",
+                "openai/anthropic need LLM_API_KEY and LLM_API_BASE",
+            ));
+        }
+        let alerts = &self.stock_alerts;
+        if alerts.critical_hours >= alerts.low_hours {
+            return Err(ConfigError::new(
+                "STOCK_ALERT_CRITICAL_HOURS",
+                "must be below STOCK_ALERT_LOW_HOURS",
+            ));
+        }
+        if alerts.low_hours >= alerts.medium_hours {
+            return Err(ConfigError::new(
+                "STOCK_ALERT_LOW_HOURS",
+                "must be below STOCK_ALERT_MEDIUM_HOURS",
             ));
         }
         Ok(())

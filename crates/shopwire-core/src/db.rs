@@ -13,6 +13,7 @@ pub mod orders;
 pub mod payments;
 pub mod products;
 pub mod tiktok_orders;
+pub mod trends;
 
 use std::time::Duration;
 

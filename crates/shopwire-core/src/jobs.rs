@@ -36,16 +36,19 @@ pub enum Queue {
     Checkout,
     /// Replies to buyers' DMs with their checkout link (`jobs` rows, [`JobRef`] payloads).
     Replies,
+    /// Trend scoring and stock velocity (`jobs` rows, [`JobRef`] payloads).
+    Trends,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 5] = [
+    pub const ALL: [Queue; 6] = [
         Queue::Messages,
         Queue::StripeEvents,
         Queue::TiktokShop,
         Queue::Checkout,
         Queue::Replies,
+        Queue::Trends,
     ];
 
     /// The queue named `name` (as stored in `jobs.queue` and `dead_jobs.queue`).
@@ -70,6 +73,7 @@ impl Queue {
             Queue::TiktokShop => "tiktok-shop",
             Queue::Checkout => "checkout",
             Queue::Replies => "replies",
+            Queue::Trends => "trends",
         }
     }
 

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod shutdown;
 pub mod signature;
 pub mod telemetry;
+pub mod trends;
 
 /// The schema migrations in `migrations/`, embedded at compile time.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");

@@ -15,6 +15,9 @@ use crate::retry::RetryPolicy;
 use crate::stripe::StripeClient;
 use crate::tiktok_messaging::MessagingClient;
 use crate::tiktok_shop::TiktokShopClient;
+use crate::trends::TrendScorer;
+use crate::trends::rapidapi::RapidApiClient;
+use shopwire_core::trends::AlertThresholds;
 
 /// Shared by all handlers of this process (wrapped in an `Arc`).
 #[derive(Debug, Clone)]
@@ -45,6 +48,16 @@ pub struct JobContext {
     pub tiktok_shop: Option<TiktokShopClient>,
     /// TikTok Business Messaging, for DM replies (when `TIKTOK_MESSAGING_TOKEN` is set).
     pub messaging: Option<MessagingClient>,
+    /// Who scores trend signals (`TRENDS_SCORER`).
+    pub trend_scorer: TrendScorer,
+    /// `STOCK_ALERT_*_HOURS`.
+    pub stock_alerts: AlertThresholds,
+    /// `TRENDS_INTERVAL_SECS`.
+    pub trends_interval: Duration,
+    /// `TRENDS_FETCH_INTERVAL_SECS`.
+    pub trends_fetch_interval: Duration,
+    /// The RapidAPI trend source, when `RAPIDAPI_KEY` is set.
+    pub rapidapi: Option<Arc<RapidApiClient>>,
 }
 
 impl JobContext {
@@ -70,6 +83,11 @@ impl JobContext {
             messaging: settings.tiktok_messaging_token.as_ref().and_then(|token| {
                 MessagingClient::new(&settings.tiktok_messaging_api_base, token.clone()).ok()
             }),
+            trend_scorer: TrendScorer::from_settings(settings),
+            stock_alerts: settings.stock_alerts,
+            trends_interval: settings.trends_interval,
+            trends_fetch_interval: settings.trends_fetch_interval,
+            rapidapi: RapidApiClient::from_settings(settings).map(Arc::new),
         }
     }
 }

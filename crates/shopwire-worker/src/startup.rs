@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use crate::context::JobContext;
 use crate::supervisor::{self, QueueOptions};
 use crate::sweeper;
+use crate::trends::schedule;
 
 /// A built, bound, not yet running worker process.
 pub struct Worker {
@@ -101,6 +102,7 @@ impl Worker {
             every,
             stop_rx.clone(),
         ));
+        tasks.spawn(schedule::run(self.ctx.clone(), stop_rx.clone()));
         tracing::info!(instance = %self.ctx.instance, "shopwire-worker running");
 
         shutdown.await;

@@ -95,9 +95,9 @@ fn start_worker(
         let _ = stop.wait_for(|stop| *stop).await;
         Ok::<(), std::io::Error>(())
     };
-    // The checkout queue carries `jobs` rows; every other queue carries inbox rows.
+    // The checkout, replies and trends queues carry `jobs` rows; the others inbox rows.
     match queue {
-        Queue::Checkout | Queue::Replies => {
+        Queue::Checkout | Queue::Replies | Queue::Trends => {
             Box::pin(builder.build(run_job::handle).run_until(signal))
         }
         _ => Box::pin(builder.build(process_delivery::handle).run_until(signal)),

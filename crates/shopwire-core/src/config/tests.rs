@@ -104,3 +104,47 @@ fn tiktok_shop_key_and_secrets_come_together() {
     let err = settings(&[("TIKTOK_SHOP_APP_SECRETS", "s")]).expect_err("key missing");
     assert_eq!(err.var(), "TIKTOK_SHOP_APP_KEY");
 }
+
+#[test]
+fn trend_settings_have_defaults_and_name_their_variable() {
+    let s = settings(&[]).expect("defaults are valid");
+    assert_eq!(s.trends_interval, Duration::from_secs(300));
+    assert_eq!(s.trends_fetch_interval, Duration::from_secs(900));
+    assert_eq!(s.trends_scorer, TrendScorerKind::Formula);
+    assert_eq!(s.rapidapi_host, "tiktok-scraper2.p.rapidapi.com");
+    assert_eq!(s.rapidapi_requests_per_minute, 30);
+    assert_eq!(
+        s.stock_alerts,
+        AlertThresholds {
+            critical_hours: 6.0,
+            low_hours: 24.0,
+            medium_hours: 72.0,
+        }
+    );
+    let err = settings(&[("TRENDS_INTERVAL_SECS", "0")]).expect_err("out of range");
+    assert_eq!(err.var(), "TRENDS_INTERVAL_SECS");
+    let err = settings(&[("STOCK_ALERT_CRITICAL_HOURS", "soon")]).expect_err("not a number");
+    assert_eq!(
+        err.to_string(),
+        "STOCK_ALERT_CRITICAL_HOURS: `soon` is not a number"
+    );
+    let err = settings(&[("TRENDS_SCORER", "anthropic")]).expect_err("needs an LLM");
+    assert_eq!(err.var(), "TRENDS_SCORER");
+    let err = settings(&[("TRENDS_SCORER", "magic")]).expect_err("unknown scorer");
+    assert_eq!(err.var(), "TRENDS_SCORER");
+}
+
+#[test]
+fn stock_alert_thresholds_must_increase() {
+    let err = settings(&[("STOCK_ALERT_CRITICAL_HOURS", "30")]).expect_err("above low");
+    assert_eq!(err.var(), "STOCK_ALERT_CRITICAL_HOURS");
+    let err = settings(&[("STOCK_ALERT_MEDIUM_HOURS", "12")]).expect_err("below low");
+    assert_eq!(err.var(), "STOCK_ALERT_LOW_HOURS");
+    let s = settings(&[
+        ("STOCK_ALERT_CRITICAL_HOURS", "1.5"),
+        ("STOCK_ALERT_LOW_HOURS", "4"),
+        ("STOCK_ALERT_MEDIUM_HOURS", "8"),
+    ])
+    .expect("valid");
+    assert_eq!(s.stock_alerts.critical_hours, 1.5);
+}

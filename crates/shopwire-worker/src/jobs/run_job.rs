@@ -1,4 +1,4 @@
-//! The apalis handler of the `jobs`-table queues (checkout, replies): claim the row with a
+//! The apalis handler of the `jobs`-table queues (checkout, replies, trends): claim the row with a
 //! lease, run the queue's attempt, and record the outcome — done, a retry scheduled with
 //! backoff (honouring `Retry-After`), or dead with a `dead_jobs` row — in Postgres.
 //! apalis's own retry loop never runs.
@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use super::apply_delivery::JobError;
 use super::process_delivery::{JOB_SECONDS, JOBS_TOTAL};
-use super::{create_checkout, reply_to_buyer};
+use super::{create_checkout, reply_to_buyer, score_trends};
 use crate::context::JobContext;
 
 /// Entry point for apalis: decode the job, then process it.
@@ -62,6 +62,7 @@ pub async fn process(ctx: &JobContext, id: JobId) {
         match queue {
             Some(Queue::Checkout) => create_checkout::attempt(ctx, &claimed).await,
             Some(Queue::Replies) => reply_to_buyer::attempt(ctx, &claimed).await,
+            Some(Queue::Trends) => score_trends::attempt(ctx, &claimed).await,
             _ => Err(JobError::permanent(format!(
                 "no handler for queue `{}`",
                 claimed.queue

@@ -15,3 +15,4 @@ mod stripe_support;
 mod sweeping;
 mod tiktok_shop;
 mod tiktok_shop_api;
+mod trends;

@@ -1,7 +1,12 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
+use crate::llm::ANTHROPIC_VERSION;
 
 fn classifier(provider: LlmProvider, server: &MockServer) -> LlmClassifier {
     LlmClassifier::new(provider, &server.uri(), SecretString::from("test-key"))
