@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
+use super::jobs::JobId;
+
 /// An order as `orders list` / `orders show` print it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct OrderRow {
@@ -87,6 +89,8 @@ pub enum Reservation {
         currency: String,
         /// When the hold lapses.
         expires_at: DateTime<Utc>,
+        /// The checkout job created with it, to push once committed.
+        checkout_job: Option<JobId>,
     },
     /// Not enough available stock; nothing reserved.
     SoldOut,
@@ -97,76 +101,82 @@ pub enum Reservation {
     },
 }
 
-/// Reserve `quantity` of a product for a buyer's message and create its pending order.
-/// Locks the product row (`SELECT … FOR UPDATE`) so concurrent buyers queue on it and
-/// available stock can never go negative.
+/// What a message's order needs: who buys how many of what, how long the hold lasts and,
+/// when Stripe is configured, the checkout job to create with it.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderRequest<'a> {
+    /// The message asking for it (one message, at most one order).
+    pub message_id: i64,
+    /// The product.
+    pub product_id: i64,
+    /// The buyer's handle.
+    pub buyer: &'a str,
+    /// Units.
+    pub quantity: i32,
+    /// How long the reservation holds the stock.
+    pub ttl: Duration,
+    /// `Some((queue, key prefix))` to create the checkout job in the same transaction;
+    /// its idempotency key is the prefix followed by the order number.
+    pub checkout: Option<(&'a str, &'a str)>,
+}
+
+/// Reserve stock for a buyer's message and create its pending order (and checkout job) in
+/// one round trip: `reserve_message_order` locks the product row (`SELECT … FOR UPDATE`)
+/// so concurrent buyers queue on it and available stock can never go negative, and the
+/// lock is held only for that call and the caller's commit.
 pub async fn reserve_for_message(
     conn: &mut PgConnection,
-    message_id: i64,
-    product_id: i64,
-    buyer: &str,
-    quantity: i32,
-    ttl: Duration,
+    request: &OrderRequest<'_>,
 ) -> Result<Reservation, sqlx::Error> {
-    let (available, price_cents, currency): (i32, i64, String) = sqlx::query_as(
-        "SELECT stock_on_hand - reserved, price_cents, currency FROM products WHERE id = $1 FOR UPDATE",
+    let (queue, key) = request.checkout.unzip();
+    let row: ReservedRow = sqlx::query_as(
+        "SELECT outcome, order_id, order_number, total_cents, currency, expires_at,
+                checkout_job_id
+           FROM reserve_message_order($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(product_id)
-    .fetch_one(&mut *conn)
+    .bind(request.message_id)
+    .bind(request.product_id)
+    .bind(request.buyer)
+    .bind(request.quantity)
+    .bind(request.ttl.as_secs_f64())
+    .bind(queue)
+    .bind(key)
+    .fetch_one(conn)
     .await?;
-    let pending: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM orders
-          WHERE buyer = $1 AND product_id = $2 AND status = 'pending' AND source = 'message'",
-    )
-    .bind(buyer)
-    .bind(product_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some((order_id,)) = pending {
-        return Ok(Reservation::AlreadyPending { order_id });
+    row.try_into()
+}
+
+#[derive(sqlx::FromRow)]
+struct ReservedRow {
+    outcome: String,
+    order_id: Option<i64>,
+    order_number: Option<String>,
+    total_cents: Option<i64>,
+    currency: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    checkout_job_id: Option<JobId>,
+}
+
+impl TryFrom<ReservedRow> for Reservation {
+    type Error = sqlx::Error;
+
+    fn try_from(row: ReservedRow) -> Result<Self, Self::Error> {
+        let missing =
+            || sqlx::Error::Decode("reserve_message_order returned an incomplete row".into());
+        match (row.outcome.as_str(), row.order_id) {
+            ("sold_out", _) => Ok(Reservation::SoldOut),
+            ("duplicate_pending", Some(order_id)) => Ok(Reservation::AlreadyPending { order_id }),
+            ("ordered", Some(order_id)) => Ok(Reservation::Ordered {
+                order_id,
+                order_number: row.order_number.ok_or_else(missing)?,
+                total_cents: row.total_cents.ok_or_else(missing)?,
+                currency: row.currency.ok_or_else(missing)?,
+                expires_at: row.expires_at.ok_or_else(missing)?,
+                checkout_job: row.checkout_job_id,
+            }),
+            _ => Err(missing()),
+        }
     }
-    if available < quantity {
-        return Ok(Reservation::SoldOut);
-    }
-    sqlx::query("UPDATE products SET reserved = reserved + $2, updated_at = now() WHERE id = $1")
-        .bind(product_id)
-        .bind(quantity)
-        .execute(&mut *conn)
-        .await?;
-    let total_cents = price_cents * i64::from(quantity);
-    let (order_id, order_number): (i64, String) = sqlx::query_as(
-        "INSERT INTO orders (order_number, source, message_id, product_id, buyer, quantity, total_cents, currency)
-         VALUES ('ORD-' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD') || '-'
-                        || lpad((nextval('order_number_seq') % 100000)::text, 5, '0'),
-                 'message', $1, $2, $3, $4, $5, $6)
-         RETURNING id, order_number",
-    )
-    .bind(message_id)
-    .bind(product_id)
-    .bind(buyer)
-    .bind(quantity)
-    .bind(total_cents)
-    .bind(&currency)
-    .fetch_one(&mut *conn)
-    .await?;
-    let (expires_at,): (DateTime<Utc>,) = sqlx::query_as(
-        "INSERT INTO reservations (order_id, product_id, quantity, expires_at)
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-         RETURNING expires_at",
-    )
-    .bind(order_id)
-    .bind(product_id)
-    .bind(quantity)
-    .bind(ttl.as_secs_f64())
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Reservation::Ordered {
-        order_id,
-        order_number,
-        total_cents,
-        currency,
-        expires_at,
-    })
 }
 
 /// `pending → paid`: the reservation turns into a stock decrement. Returns false when the

@@ -83,19 +83,24 @@ pub async fn commit(
     claimed: &Claimed,
     outcome: InboxStatus,
 ) -> Result<InboxStatus, JobError> {
-    if !finish(&mut tx, ctx, claimed, outcome).await? {
-        tx.rollback().await?;
-        return Err(JobError::transient("lease lost before commit"));
-    }
+    // On a lost lease `tx` is dropped here, which rolls it back.
+    mark(&mut tx, ctx, claimed, outcome).await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
-async fn finish(
+/// Mark the delivery `outcome` inside the caller's transaction without committing: a
+/// stage that takes a hot lock marks first, so its lock waits for nothing but the commit.
+/// On a lost lease the caller must drop (roll back) the transaction.
+pub async fn mark(
     conn: &mut PgConnection,
     ctx: &JobContext,
     claimed: &Claimed,
     outcome: InboxStatus,
-) -> Result<bool, sqlx::Error> {
-    inbox::finish(conn, claimed.id, &ctx.instance, outcome).await
+) -> Result<(), JobError> {
+    if inbox::finish(conn, claimed.id, &ctx.instance, outcome).await? {
+        Ok(())
+    } else {
+        Err(JobError::transient("lease lost before commit"))
+    }
 }

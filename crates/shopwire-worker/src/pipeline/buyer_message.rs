@@ -7,8 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use shopwire_core::db::inbox::Claimed;
 use shopwire_core::db::messages::{self, Decision, NewMessage};
-use shopwire_core::db::orders::{self, Reservation};
+use shopwire_core::db::orders::{self, OrderRequest, Reservation};
 use shopwire_core::domain::{InboxStatus, Provider};
+use shopwire_core::jobs::Queue;
 
 use super::{checkout, product_match};
 use crate::classify::Intent;
@@ -126,6 +127,10 @@ fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
 }
 
 /// Apply one buyer message.
+///
+/// Everything that needs no lock happens first: classification and product resolution
+/// before the transaction opens, the message row and the inbox mark inside it before the
+/// reservation. The product's row lock is then held for one call and the commit.
 pub async fn apply(
     ctx: &JobContext,
     claimed: &Claimed,
@@ -137,6 +142,25 @@ pub async fn apply(
     };
     // Classify before opening the transaction: an LLM call must not hold a connection.
     let class = ctx.classifier.classify(&msg.text).await;
+    let mut decision = Decision {
+        intent: class.intent.as_str(),
+        intent_score: class.score,
+        classifier: class.classifier,
+        product_id: None,
+        match_score: None,
+        outcome: "not_buy",
+    };
+    let mut wanted = None;
+    if class.intent == Intent::Buy {
+        if class.score < ctx.buy_threshold {
+            decision.outcome = "below_threshold";
+        } else {
+            wanted = resolve_product(ctx, &msg).await?;
+            decision.product_id = wanted.as_ref().map(|m| m.product_id);
+            decision.match_score = wanted.as_ref().map(|m| m.score);
+            decision.outcome = "unmatched";
+        }
+    }
 
     let mut tx = ctx.pool.begin().await?;
     let message_id = messages::insert(
@@ -152,71 +176,63 @@ pub async fn apply(
         },
     )
     .await?;
+    apply_delivery::mark(&mut tx, ctx, claimed, InboxStatus::Processed).await?;
 
     let mut checkout_job = None;
-    let mut decision = Decision {
-        intent: class.intent.as_str(),
-        intent_score: class.score,
-        classifier: class.classifier,
-        product_id: None,
-        match_score: None,
-        outcome: "not_buy",
-    };
-    if class.intent == Intent::Buy {
-        if class.score < ctx.buy_threshold {
-            decision.outcome = "below_threshold";
-        } else {
-            let catalog = messages::catalog(&mut tx).await?;
-            let matched = match product_match::named_in(&msg.text, &catalog) {
-                Some(m) => Some(m),
-                None => match &msg.streamer {
-                    Some(streamer) => messages::pinned_at(&mut tx, streamer, msg.sent_at)
-                        .await?
-                        .map(|product_id| product_match::Match {
-                            product_id,
-                            score: product_match::PINNED_CONFIDENCE,
-                        }),
-                    None => None,
-                },
-            };
-            match matched {
-                None => decision.outcome = "unmatched",
-                Some(m) => {
-                    decision.product_id = Some(m.product_id);
-                    decision.match_score = Some(m.score);
-                    decision.outcome = match orders::reserve_for_message(
-                        &mut tx,
-                        message_id,
-                        m.product_id,
-                        &msg.buyer,
-                        1,
-                        ctx.reservation_ttl,
-                    )
-                    .await?
-                    {
-                        Reservation::Ordered {
-                            order_id,
-                            order_number,
-                            ..
-                        } => {
-                            checkout_job =
-                                checkout::schedule(&mut tx, ctx, order_id, &order_number).await?;
-                            tracing::info!(order = %order_number, "order created");
-                            "ordered"
-                        }
-                        Reservation::SoldOut => "sold_out",
-                        Reservation::AlreadyPending { .. } => "duplicate_pending",
-                    };
-                }
+    if let Some(wanted) = wanted {
+        let checkout = ctx
+            .stripe
+            .is_some()
+            .then_some((Queue::Checkout.as_str(), checkout::JOB_KEY_PREFIX));
+        let request = OrderRequest {
+            message_id,
+            product_id: wanted.product_id,
+            buyer: &msg.buyer,
+            quantity: 1,
+            ttl: ctx.reservation_ttl,
+            checkout,
+        };
+        decision.outcome = match orders::reserve_for_message(&mut tx, &request).await? {
+            Reservation::Ordered {
+                order_number,
+                checkout_job: job,
+                ..
+            } => {
+                checkout_job = job;
+                tracing::info!(order = %order_number, "order created");
+                "ordered"
             }
-        }
+            Reservation::SoldOut => "sold_out",
+            Reservation::AlreadyPending { .. } => "duplicate_pending",
+        };
     }
     messages::decide(&mut tx, message_id, &decision).await?;
-    let status = apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await?;
+    tx.commit().await?;
     // Only after the order is committed may the checkout job run.
     if let Some(job) = checkout_job {
         checkout::enqueue(ctx, job).await;
     }
     metrics::counter!(MESSAGE_OUTCOMES_TOTAL, "outcome" => decision.outcome).increment(1);
-    Ok(status)
+    Ok(InboxStatus::Processed)
+}
+
+/// The product a buy message names (SKU or title), else the one the streamer had pinned
+/// when the message was sent. Read outside the order's transaction: it locks nothing.
+async fn resolve_product(
+    ctx: &JobContext,
+    msg: &Parsed,
+) -> Result<Option<product_match::Match>, JobError> {
+    let mut conn = ctx.pool.acquire().await?;
+    let catalog = messages::catalog(&mut conn).await?;
+    if let Some(named) = product_match::named_in(&msg.text, &catalog) {
+        return Ok(Some(named));
+    }
+    let Some(streamer) = &msg.streamer else {
+        return Ok(None);
+    };
+    let pinned = messages::pinned_at(&mut conn, streamer, msg.sent_at).await?;
+    Ok(pinned.map(|product_id| product_match::Match {
+        product_id,
+        score: product_match::PINNED_CONFIDENCE,
+    }))
 }

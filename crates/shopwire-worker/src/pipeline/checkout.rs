@@ -1,40 +1,16 @@
-//! Stripe Checkout for new orders. `schedule` records a checkout job in the order's own
-//! transaction, so an order and its job exist together or not at all; `enqueue` pushes it
-//! once that transaction has committed (if the push is lost, the sweeper pushes it after
+//! Stripe Checkout for new orders. The order's own transaction records its checkout job
+//! (see [`JOB_KEY_PREFIX`]), so an order and its job exist together or not at all;
+//! `enqueue` pushes it once that transaction has committed (if the push is lost, the sweeper pushes it after
 //! `SWEEP_AFTER_SECS`). The job itself is `jobs::create_checkout`.
 
-use shopwire_core::db::jobs::{self, JobId};
+use shopwire_core::db::jobs::JobId;
 use shopwire_core::jobs::{JobRef, Queue};
-use sqlx::PgConnection;
 
 use crate::context::JobContext;
-use crate::jobs::apply_delivery::JobError;
 
-/// The `jobs.idempotency_key` of an order's checkout job: one job per order.
-pub fn job_key(order_number: &str) -> String {
-    format!("checkout:{order_number}")
-}
-
-/// Schedule a Checkout Session for a new order, inside the order's transaction. Returns
-/// the job to pass to [`enqueue`] after commit, or `None` when Stripe is not configured.
-pub async fn schedule(
-    conn: &mut PgConnection,
-    ctx: &JobContext,
-    order_id: i64,
-    order_number: &str,
-) -> Result<Option<JobId>, JobError> {
-    if ctx.stripe.is_none() {
-        return Ok(None);
-    }
-    let id = jobs::insert_for_order(
-        conn,
-        Queue::Checkout.as_str(),
-        order_id,
-        &job_key(order_number),
-    )
-    .await?;
-    Ok(Some(id))
-}
+/// An order's checkout job has the idempotency key `checkout:<order number>`: one job per
+/// order. `reserve_message_order` creates it with the order, in the same call.
+pub const JOB_KEY_PREFIX: &str = "checkout:";
 
 /// Push a scheduled checkout job, after the transaction that created it has committed.
 /// Best effort: a job Redis never got is pushed by the sweeper.

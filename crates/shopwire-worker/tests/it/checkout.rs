@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::{Value, json};
+use shopwire_core::db::inbox;
 use shopwire_core::db::jobs::{self, JobId, JobRow};
 use shopwire_core::db::orders::{self, ReleasedAs};
+use shopwire_core::domain::{Delivery, Provider};
 use shopwire_core::jobs::Queue;
 use shopwire_worker::context::JobContext;
 use shopwire_worker::jobs::{process_delivery, run_job};
@@ -20,7 +22,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::helpers::{PATIENCE, TestWorker, test_worker_with, wait_until};
 use crate::stripe_support::{
-    PRICE_CENTS, TestOrder, context, event, form_fields, pending_order, record_new, status, stock,
+    PRICE_CENTS, TestOrder, context, event, form_fields, pending_order,
+    pending_order_with_checkout, record_new, status, stock,
 };
 
 const KEY: &str = "sk_test_shopwire_51H";
@@ -51,17 +54,10 @@ fn session_created(id: &str) -> ResponseTemplate {
     }))
 }
 
-/// A pending order whose checkout job is scheduled in the order's transaction, as the
+/// A pending order whose checkout job is created in the order's transaction, as the
 /// message pipeline does; returns the order and the job (not pushed).
 async fn order_with_job(ctx: &JobContext, sku: &str) -> (TestOrder, JobId) {
-    let order = pending_order(&ctx.pool, sku, 3, TTL).await;
-    let mut tx = ctx.pool.begin().await.expect("tx begins");
-    let job = checkout::schedule(&mut tx, ctx, order.id, &order.number)
-        .await
-        .expect("schedules")
-        .expect("stripe is configured");
-    tx.commit().await.expect("commits");
-    (order, job)
+    pending_order_with_checkout(&ctx.pool, sku, 3, TTL).await
 }
 
 async fn job(pool: &PgPool, id: JobId) -> JobRow {
@@ -88,23 +84,34 @@ async fn make_due(pool: &PgPool, id: JobId) {
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn without_a_stripe_key_no_checkout_job_is_scheduled(pool: PgPool) {
+async fn without_a_stripe_key_a_buy_comment_makes_an_order_but_no_checkout_job(pool: PgPool) {
     let worker = test_worker_with(pool.clone(), |_| {});
     let ctx = context(&worker);
-    let order = pending_order(&pool, "SKU-NOSTRIPE", 3, TTL).await;
-
-    let mut tx = pool.begin().await.expect("tx begins");
-    let scheduled = checkout::schedule(&mut tx, &ctx, order.id, &order.number)
+    pending_order(&pool, "SKU-NOSTRIPE", 3, TTL).await;
+    let body = json!({
+        "comment_id": "c-nostripe",
+        "streamer": "live_host",
+        "client": "buyer-nostripe",
+        "message": "I'll take SKU-NOSTRIPE please!",
+        "timestamp": Utc::now().to_rfc3339(),
+    })
+    .to_string();
+    let delivery = Delivery::parse(Provider::Comments, body.as_bytes()).expect("a valid comment");
+    let id = inbox::record(&pool, Provider::Comments, &delivery, body.as_bytes())
         .await
-        .expect("schedules");
-    tx.commit().await.expect("commits");
+        .expect("recorded")
+        .id();
 
-    assert_eq!(scheduled, None);
-    let (jobs,): (i64,) = sqlx::query_as("SELECT count(*) FROM jobs")
-        .fetch_one(&pool)
-        .await
-        .expect("query works");
-    assert_eq!(jobs, 0);
+    process_delivery::process(&ctx, id).await;
+
+    let (orders, jobs): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM orders WHERE buyer = 'buyer-nostripe' AND status = 'pending'),
+                (SELECT count(*) FROM jobs)",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("query works");
+    assert_eq!((orders, jobs), (1, 0));
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]

@@ -7,12 +7,15 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Value;
 use shopwire_core::db::inbox::{self, InboxId, Recorded};
+use shopwire_core::db::jobs::JobId;
 use shopwire_core::db::messages::{self, NewMessage};
 use shopwire_core::db::orders::{self, Reservation};
 use shopwire_core::db::payments::{self, PaymentRow};
 use shopwire_core::db::products::{self, NewProduct};
 use shopwire_core::domain::{Delivery, Provider};
+use shopwire_core::jobs::Queue;
 use shopwire_worker::context::JobContext;
+use shopwire_worker::pipeline::checkout;
 use sqlx::PgPool;
 
 use crate::helpers::TestWorker;
@@ -45,6 +48,29 @@ pub fn context(worker: &TestWorker) -> JobContext {
 /// Put `sku` in the catalog with `stock` units and reserve one for a buyer's comment,
 /// as the message pipeline does; returns the pending order.
 pub async fn pending_order(pool: &PgPool, sku: &str, stock: i32, ttl: Duration) -> TestOrder {
+    reserved_order(pool, sku, stock, ttl, None).await.0
+}
+
+/// [`pending_order`] with its checkout job created in the same call, as the message
+/// pipeline does when Stripe is configured; returns the order and the job (not pushed).
+pub async fn pending_order_with_checkout(
+    pool: &PgPool,
+    sku: &str,
+    stock: i32,
+    ttl: Duration,
+) -> (TestOrder, JobId) {
+    let checkout = (Queue::Checkout.as_str(), checkout::JOB_KEY_PREFIX);
+    let (order, job) = reserved_order(pool, sku, stock, ttl, Some(checkout)).await;
+    (order, job.expect("a checkout job was asked for"))
+}
+
+async fn reserved_order(
+    pool: &PgPool,
+    sku: &str,
+    stock: i32,
+    ttl: Duration,
+    checkout: Option<(&str, &str)>,
+) -> (TestOrder, Option<JobId>) {
     products::upsert(
         pool,
         &NewProduct {
@@ -92,28 +118,34 @@ pub async fn pending_order(pool: &PgPool, sku: &str, stock: i32, ttl: Duration) 
     )
     .await
     .expect("message inserts");
-    let reservation = orders::reserve_for_message(
-        &mut tx,
+    let buyer = format!("buyer-{sku}");
+    let request = orders::OrderRequest {
         message_id,
         product_id,
-        &format!("buyer-{sku}"),
-        1,
+        buyer: &buyer,
+        quantity: 1,
         ttl,
-    )
-    .await
-    .expect("reservation works");
+        checkout,
+    };
+    let reservation = orders::reserve_for_message(&mut tx, &request)
+        .await
+        .expect("reservation works");
     tx.commit().await.expect("tx commits");
     match reservation {
         Reservation::Ordered {
             order_id,
             order_number,
             expires_at,
+            checkout_job,
             ..
-        } => TestOrder {
-            id: order_id,
-            number: order_number,
-            expires_at,
-        },
+        } => (
+            TestOrder {
+                id: order_id,
+                number: order_number,
+                expires_at,
+            },
+            checkout_job,
+        ),
         other => panic!("expected an order, got {other:?}"),
     }
 }
