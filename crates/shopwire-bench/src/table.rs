@@ -222,15 +222,28 @@ fn rows(r: &Records) -> Vec<Row> {
     });
 
     let spread = r.median("spread", "web", None, "orders_per_s");
+    let spread_skus = r.median("spread", "web", None, "skus");
+    let spread_ok = r.values("spread", "web", None, "orders_ok");
+    let spread_exact = !spread_ok.is_empty() && spread_ok.iter().all(|&ok| ok == 1.0);
     let pg_spread = r.median("pgbench", "spread", None, "throughput");
     let ratio = ratio_of(spread, pg_spread);
     rows.push(Row {
-        what: "Spread SKUs: orders/s through web + worker".into(),
-        ours: spread.map(|(v, _)| format!("{v:.0}")),
+        what: format!(
+            "Spread SKUs{}: orders/s through web + worker",
+            spread_skus.map_or(String::new(), |(v, _)| format!(" ({v:.0})"))
+        ),
+        ours: spread.map(|(v, _)| {
+            let exact = if spread_exact {
+                ""
+            } else {
+                ", order counts NOT exact"
+            };
+            format!("{v:.0}{exact}")
+        }),
         reference: pg_spread.map(|(v, _)| format!("{v:.0} tx/s (pgbench spread rows)")),
         ratio,
         target: "≥ 0.5× pgbench",
-        pass: ratio.map(|x| x >= 0.5),
+        pass: ratio.map(|x| x >= 0.5 && spread_exact),
         runs: runs(spread),
     });
 
@@ -289,7 +302,7 @@ mod tests {
 {"scenario":"ingest","target":"web","mode":"closed","throughput":5000,"errors":0}
 {"scenario":"ingest","target":"ceiling","mode":"closed","throughput":2000,"errors":0}
 {"scenario":"ingest","target":"web","mode":"open","rate":500,"p99_ms":4.0,"errors":0}
-{"scenario":"spread","target":"web","orders_per_s":3000}
+{"scenario":"spread","target":"web","orders_per_s":3000,"orders_ok":true,"skus":100}
 {"scenario":"pgbench","target":"spread","throughput":5000}
 {"scenario":"rss","target":"web","rss_mib":80.5}
 not json at all
@@ -308,7 +321,7 @@ not json at all
         );
         let spread = line(&table, "Spread SKUs");
         assert!(
-            spread.contains("0.60×") && spread.contains("| pass |"),
+            spread.contains("(100)") && spread.contains("0.60×") && spread.contains("| pass |"),
             "{spread}"
         );
         assert!(line(&table, "web peak RSS").contains("**miss**"));
@@ -324,6 +337,19 @@ not json at all
 "#;
         let row = line(&render(&Records::parse(input)), "Hot SKU");
         assert!(row.contains("500 buyers race for 50 units"), "{row}");
+        assert!(
+            row.contains("NOT exact") && row.contains("**miss**"),
+            "{row}"
+        );
+    }
+
+    #[test]
+    fn a_spread_run_with_a_wrong_count_is_a_miss_however_fast() {
+        let input = r#"
+{"scenario":"spread","target":"web","orders_per_s":9000,"orders_ok":false,"skus":100}
+{"scenario":"pgbench","target":"spread","throughput":5000}
+"#;
+        let row = line(&render(&Records::parse(input)), "Spread SKUs");
         assert!(
             row.contains("NOT exact") && row.contains("**miss**"),
             "{row}"

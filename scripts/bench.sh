@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Run the benchmark suite against locally started release builds of shopwire-web and
+# shopwire-worker, next to the reference ceiling and pgbench, and write the results table.
+#
+#   scripts/bench.sh                 # REPEATS=3 full runs (~10 s per load run)
+#   QUICK=1 scripts/bench.sh         # short runs, to check the harness end to end
+#
+# Environment (all optional):
+#   REPEATS=3            runs per scenario; the table shows medians
+#   QUICK=0|1            short runs (2 s loads, 2 s pgbench, smaller spread run)
+#   BENCH_DB=shopwire_bench   scratch database: DROPPED and recreated (never `test`/`shopwire`)
+#   PG_BASE_URL=postgres://postgres@127.0.0.1:5432   server holding the scratch database
+#   REDIS_URL=redis://127.0.0.1:6379                 keys under QUEUE_PREFIX are deleted
+#   QUEUE_PREFIX=shopwire-bench
+#   INGEST_CONCURRENCY=64  E2E_RATE=200  HOT_BUYERS=500  HOT_STOCK=50  SPREAD_SKUS=100
+#   BENCH_RUST_LOG=warn  log filter for web and worker
+#   WEB_PORT=18080  WORKER_PORT=18091  CEILING_PORT=18090
+# Output: bench/results/latest.md (also printed) and bench/results/latest.jsonl (raw runs).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+REPEATS="${REPEATS:-3}"
+QUICK="${QUICK:-0}"
+BENCH_DB="${BENCH_DB:-shopwire_bench}"
+PG_BASE_URL="${PG_BASE_URL:-postgres://postgres@127.0.0.1:5432}"
+REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+QUEUE_PREFIX="${QUEUE_PREFIX:-shopwire-bench}"
+INGEST_CONCURRENCY="${INGEST_CONCURRENCY:-64}"
+E2E_RATE="${E2E_RATE:-200}"
+HOT_BUYERS="${HOT_BUYERS:-500}"
+HOT_STOCK="${HOT_STOCK:-50}"
+SPREAD_SKUS="${SPREAD_SKUS:-100}"
+WEB_PORT="${WEB_PORT:-18080}"
+WORKER_PORT="${WORKER_PORT:-18091}"
+CEILING_PORT="${CEILING_PORT:-18090}"
+
+if [[ "$QUICK" == 1 ]]; then
+  LOAD_SECS=2 WARMUP=200 PGBENCH_SECS=2 SPREAD_BUYERS=1000
+else
+  LOAD_SECS=10 WARMUP=2000 PGBENCH_SECS=10 SPREAD_BUYERS=4000
+fi
+
+[[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$REPEATS'"
+[[ "$BENCH_DB" =~ ^[A-Za-z0-9_]+$ ]] || die "BENCH_DB must be a plain database name"
+case "$BENCH_DB" in test | shopwire | postgres | template0 | template1)
+  die "BENCH_DB=$BENCH_DB would be dropped; choose a scratch name" ;;
+esac
+for tool in psql pgbench redis-cli curl jq; do
+  have "$tool" || die "$tool not found; install it (Debian: postgresql-client, redis-tools, curl, jq)"
+done
+psql "$PG_BASE_URL/postgres" -tAc 'select 1' >/dev/null 2>&1 ||
+  die "Postgres does not answer at $(mask_url "$PG_BASE_URL"); start it or set PG_BASE_URL"
+[[ "$(redis-cli -u "$REDIS_URL" ping 2>/dev/null)" == PONG ]] ||
+  die "Redis does not answer at $(mask_url "$REDIS_URL"); start it or set REDIS_URL"
+
+results=bench/results
+mkdir -p "$results"
+work="$(mktemp -d "${TMPDIR:-/tmp}/shopwire-bench.XXXXXX")"
+runs="$work/runs.jsonl"
+: >"$runs"
+failures=()
+
+# --- Environment shared by web, worker, the ceiling server and the harness -------------------
+export DATABASE_URL="$PG_BASE_URL/$BENCH_DB"
+export REDIS_URL QUEUE_PREFIX
+export PORT="$WEB_PORT" WORKER_PORT
+export APP_ENV=production
+export RUST_LOG="${BENCH_RUST_LOG:-warn}"
+export STRIPE_WEBHOOK_SECRETS=whsec_bench_secret
+export TIKTOK_SHOP_APP_KEY=bench_app_key
+export TIKTOK_SHOP_APP_SECRETS=bench_app_secret
+export TIKTOK_WEBHOOK_SECRETS=bench_tiktok_secret
+export COMMENTS_WEBHOOK_SECRETS=bench_comments_secret
+export PGOPTIONS='-c client_min_messages=warning'
+
+log "cargo build --release (web, worker, admin, bench)"
+cargo build --release -p shopwire-web -p shopwire-worker -p shopwire-admin -p shopwire-bench
+bin="${CARGO_TARGET_DIR:-target}/release"
+
+pids=()
+# shellcheck disable=SC2317 # called from the EXIT trap
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  flush_redis
+  log "logs: $work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+flush_redis() {
+  redis-cli -u "$REDIS_URL" --scan --pattern "$QUEUE_PREFIX:*" 2>/dev/null |
+    xargs -r -n 500 redis-cli -u "$REDIS_URL" del >/dev/null 2>&1 || true
+}
+
+# Empty every table of the scratch database but the migration record and pgbench's.
+reset_db() {
+  local tables
+  tables="$(psql "$DATABASE_URL" -tAc "select string_agg(quote_ident(tablename), ', ')
+    from pg_tables where schemaname = 'public'
+      and tablename not like '\_sqlx%' and tablename not like 'pgb\_%'")"
+  [[ -z "$tables" ]] || psql "$DATABASE_URL" -qc "TRUNCATE $tables RESTART IDENTITY CASCADE"
+}
+
+wait_ready() { # NAME URL
+  wait_until 60 curl -fs -o /dev/null "$2" || die "$1 did not become ready at $2 (log: $work/$1.log)"
+}
+
+start() { # NAME COMMAND...
+  local name="$1"
+  shift
+  "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  declare -g "${name}_pid=$!"
+}
+
+# bench NAME ARGS...: one harness run; its JSON line goes to $runs, a failure is remembered.
+bench() {
+  local label="$1"
+  shift
+  log "run: $label"
+  if ! "$bin/shopwire-bench" "$@" >>"$runs" 2> >(tee -a "$work/bench.log" >&2); then
+    failures+=("$label")
+  fi
+}
+
+last() { # SCENARIO TARGET MODE KEY: KEY of the latest matching JSON line
+  jq -rs --arg s "$1" --arg t "$2" --arg m "$3" --arg k "$4" \
+    '[.[] | select(.scenario == $s and .target == $t and .mode == $m)] | last | .[$k] // empty' "$runs"
+}
+
+rss_mib() { # PID: peak resident set (VmHWM) in MiB
+  awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
+}
+
+# --- Scratch database, Redis namespace, servers ---------------------------------------------
+log "recreating database $BENCH_DB"
+psql "$PG_BASE_URL/postgres" -qc "DROP DATABASE IF EXISTS \"$BENCH_DB\" WITH (FORCE)"
+psql "$PG_BASE_URL/postgres" -qc "CREATE DATABASE \"$BENCH_DB\""
+flush_redis
+"$bin/shopwire-admin" migrate >"$work/migrate.log" 2>&1 || die "migrations failed (log: $work/migrate.log)"
+
+start ceiling "$bin/shopwire-bench" ceiling-server --port "$CEILING_PORT"
+start web "$bin/shopwire-web"
+wait_ready ceiling "http://127.0.0.1:$CEILING_PORT/ready"
+wait_ready web "http://127.0.0.1:$WEB_PORT/ready"
+web="http://127.0.0.1:$WEB_PORT"
+ceiling="http://127.0.0.1:$CEILING_PORT"
+
+# --- Ingest: web and ceiling interleaved, without the worker (the ceiling has none) ----------
+load=(--concurrency "$INGEST_CONCURRENCY" --duration "$LOAD_SECS" --warmup "$WARMUP")
+for ((r = 1; r <= REPEATS; r++)); do
+  reset_db
+  bench "ingest ceiling closed #$r" ingest --url "$ceiling" --target ceiling "${load[@]}"
+  bench "ingest web closed #$r" ingest --url "$web" --target web "${load[@]}"
+  half="$(last ingest web closed throughput)"
+  half="$(awk -v t="${half:-0}" 'BEGIN { r = int(t / 2); print (r < 50 ? 50 : r) }')"
+  bench "ingest web open @$half/s #$r" ingest --url "$web" --target web --rate "$half" \
+    --duration "$LOAD_SECS" --concurrency "$INGEST_CONCURRENCY"
+  bench "ingest ceiling open @$half/s #$r" ingest --url "$ceiling" --target ceiling --rate "$half" \
+    --duration "$LOAD_SECS" --concurrency "$INGEST_CONCURRENCY"
+  bench "ingest-duplicates web #$r" ingest-duplicates --url "$web" --target web "${load[@]}"
+done
+
+# --- Through the worker: e2e, hot SKU, spread SKUs --------------------------------------------
+reset_db
+flush_redis
+start worker "$bin/shopwire-worker"
+wait_ready worker "http://127.0.0.1:$WORKER_PORT/ready"
+for ((r = 1; r <= REPEATS; r++)); do
+  reset_db
+  bench "e2e @$E2E_RATE/s #$r" e2e --url "$web" --rate "$E2E_RATE" --duration "$LOAD_SECS"
+  reset_db
+  bench "hot-sku $HOT_BUYERS/$HOT_STOCK #$r" hot-sku --url "$web" --buyers "$HOT_BUYERS" --stock "$HOT_STOCK"
+  reset_db
+  bench "spread $SPREAD_BUYERS over $SPREAD_SKUS #$r" hot-sku --url "$web" --name spread \
+    --skus "$SPREAD_SKUS" --buyers "$SPREAD_BUYERS" --stock 1000000 --concurrency "$INGEST_CONCURRENCY"
+done
+
+# VmHWM is the peak since start: the web's covers ingest saturation, the worker's the above.
+printf '{"scenario":"rss","target":"web","rss_mib":%s}\n' "$(rss_mib "$web_pid")" >>"$runs"
+printf '{"scenario":"rss","target":"worker","rss_mib":%s}\n' "$(rss_mib "$worker_pid")" >>"$runs"
+
+# --- pgbench reference: bare SELECT … FOR UPDATE + UPDATE + INSERT, hot row and spread rows ---
+psql "$DATABASE_URL" -q -f bench/pgbench/setup.sql >/dev/null
+for ((r = 1; r <= REPEATS; r++)); do
+  for variant in hot spread; do
+    rows=1
+    [[ "$variant" == spread ]] && rows=100
+    log "run: pgbench $variant #$r"
+    if out="$(pgbench -n -M prepared -f bench/pgbench/reserve.sql -D rows="$rows" \
+      -c 8 -j 2 -T "$PGBENCH_SECS" "$DATABASE_URL" 2>&1)"; then
+      tps="$(sed -nE 's/^tps = ([0-9.]+) .*/\1/p' <<<"$out" | tail -n1)"
+      printf '{"scenario":"pgbench","target":"%s","throughput":%s,"rows":%s}\n' \
+        "$variant" "${tps:-0}" "$rows" >>"$runs"
+    else
+      printf '%s\n' "$out" >>"$work/pgbench.log"
+      failures+=("pgbench $variant #$r")
+    fi
+  done
+done
+
+# --- Results ----------------------------------------------------------------------------------
+cp "$runs" "$results/latest.jsonl"
+table="$("$bin/shopwire-bench" table "$runs")"
+cpu="$(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -n1)"
+mem="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migrations Cargo.toml Cargo.lock || echo '+uncommitted changes')"
+{
+  printf '# Benchmark results\n\n'
+  printf -- '- Date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+  printf -- '- Commit: %s\n' "$commit"
+  printf -- '- Machine: %s cores (nproc), %s, %s RAM, %s\n' "$(nproc)" "$cpu" "$mem" "$(uname -sr)"
+  printf -- '- Postgres %s, Redis %s\n' \
+    "$(psql "$DATABASE_URL" -tAc 'show server_version')" \
+    "$(redis-cli -u "$REDIS_URL" info server | sed -nE 's/^redis_version:(.*)\r?$/\1/p' | tr -d '\r')"
+  printf -- '- Runs: REPEATS=%s, QUICK=%s (load runs of %s s, %s ingest connections, pgbench -c 8 -j 2 -T %s)\n' \
+    "$REPEATS" "$QUICK" "$LOAD_SECS" "$INGEST_CONCURRENCY" "$PGBENCH_SECS"
+  printf -- '- Load generator, servers, Postgres and Redis on the same machine; shared machines are noisy:\n'
+  printf '  compare ratios from the same run, not absolute figures across runs.\n\n'
+  printf '%s\n\n' "$table"
+  printf 'Reproduce: `%sscripts/bench.sh` (raw runs: `bench/results/latest.jsonl`; see `bench/README.md`).\n' \
+    "$([[ "$QUICK" == 1 ]] && echo 'QUICK=1 ')"
+  if ((${#failures[@]} > 0)); then
+    printf '\nFailed runs (errors or wrong counts; see the JSON lines): %s\n' "$(IFS=';'; echo "${failures[*]}")"
+  fi
+} >"$results/latest.md"
+cat "$results/latest.md"
+
+if ((${#failures[@]} > 0)); then
+  die "${#failures[@]} run(s) failed: $(IFS=';'; echo "${failures[*]}")"
+fi
