@@ -10,6 +10,7 @@ pub mod orders;
 pub mod queues;
 pub mod seed;
 pub mod send;
+pub mod trends;
 
 use std::time::Duration;
 
@@ -44,6 +45,8 @@ pub enum Command {
     Orders(orders::Args),
     /// Classify stdin lines by intent, printing JSON lines (needs no database).
     Classify(classify::Args),
+    /// Trend signals: import, score, and the best-scored products and signals.
+    Trends(trends::Args),
 }
 
 /// Run one command.
@@ -59,6 +62,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Send(args) => send::run(args, ctx).await,
         Command::Orders(args) => orders::run(args, ctx).await,
         Command::Classify(args) => classify::run(args, Some(&ctx.settings)).await,
+        Command::Trends(args) => trends::run(args, ctx).await,
     }
 }
 

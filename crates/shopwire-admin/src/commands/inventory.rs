@@ -1,11 +1,17 @@
-//! `inventory set|show|list`: the product catalog and its stock.
+//! `inventory set|show|list`: the product catalog and its stock. `list` also shows each
+//! product's sales velocity, hours until stockout, alert and reorder suggestion as of the
+//! last trends scoring run (`null` before the first one).
+
+use std::collections::HashMap;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+use serde::Serialize;
 use shopwire_core::db::products::{self, NewProduct, Product};
+use shopwire_core::db::trends::velocity::{self, VelocityRow};
 
 use crate::money::{format_cents, parse_currency, parse_price_cents};
-use crate::output::Tabular;
+use crate::output::{Tabular, or_dash};
 
 /// `inventory` and its subcommands.
 #[derive(Debug, clap::Args)]
@@ -23,7 +29,7 @@ enum InventoryCommand {
         /// The product's SKU.
         sku: String,
     },
-    /// List every product.
+    /// List every product, with its velocity, stockout ETA, alert and reorder suggestion.
     List,
 }
 
@@ -69,8 +75,72 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
             let all = products::list(&pool)
                 .await
                 .context("failed to list products")?;
-            ctx.out.list(&all)
+            let mut velocities: HashMap<String, VelocityRow> = velocity::all(&pool)
+                .await
+                .context("failed to read product velocity")?
+                .into_iter()
+                .map(|v| (v.sku.clone(), v))
+                .collect();
+            let lines: Vec<Line> = all
+                .into_iter()
+                .map(|product| {
+                    let v = velocities.remove(&product.sku);
+                    Line {
+                        velocity_per_hour: v.as_ref().map(|v| v.velocity_6h.max(v.velocity_24h)),
+                        velocity_trend: v.as_ref().map(|v| v.trend.clone()),
+                        hours_to_stockout: v.as_ref().and_then(|v| v.hours_to_stockout),
+                        alert: v.as_ref().map(|v| v.alert.clone()),
+                        reorder_units: v.as_ref().map(|v| v.reorder_units),
+                        product,
+                    }
+                })
+                .collect();
+            ctx.out.list(&lines)
         }
+    }
+}
+
+/// A product as `inventory list` shows it: the SPEC §5 fields, then its velocity.
+#[derive(Debug, Serialize)]
+struct Line {
+    #[serde(flatten)]
+    product: Product,
+    /// Units per hour: the larger of the 6 h and 24 h velocities.
+    velocity_per_hour: Option<f64>,
+    /// increasing, decreasing or stable.
+    velocity_trend: Option<String>,
+    /// Hours until stockout at that rate (`null`: not selling or not computed).
+    hours_to_stockout: Option<f64>,
+    /// critical, low, medium or high.
+    alert: Option<String>,
+    /// Units to reorder.
+    reorder_units: Option<i32>,
+}
+
+impl Tabular for Line {
+    const HEADERS: &'static [&'static str] = &[
+        "SKU",
+        "TITLE",
+        "PRICE",
+        "CURRENCY",
+        "STOCK",
+        "RESERVED",
+        "AVAILABLE",
+        "UNITS/H",
+        "STOCKOUT_H",
+        "ALERT",
+        "REORDER",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        let mut cells = self.product.cells();
+        cells.extend([
+            or_dash(self.velocity_per_hour.map(|v| format!("{v:.2}"))),
+            or_dash(self.hours_to_stockout.map(|h| format!("{h:.1}"))),
+            or_dash(self.alert.clone()),
+            or_dash(self.reorder_units),
+        ]);
+        cells
     }
 }
 

@@ -1,5 +1,11 @@
 //! `seed --demo`: load the demo thrift catalog from the design seeds. Products that
 //! already exist are left as they are, so seeding twice changes nothing.
+//!
+//! The demo also gets trend signals with a few snapshots each and a day of paid orders
+//! (see [`demo_trends`]), then one scoring run, so `trends top` and `inventory list` show
+//! something meaningful at once.
+
+mod demo_trends;
 
 use anyhow::{Context, bail};
 use serde::Serialize;
@@ -117,6 +123,14 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
             .await
             .context("failed to pin the demo product")?;
     }
+    demo_trends::load(&pool, chrono::Utc::now())
+        .await
+        .context("failed to load the demo trends")?;
+    let job_ctx = shopwire_worker::context::JobContext::new(&ctx.settings, pool, ctx.queue()?);
+    shopwire_worker::jobs::score_trends::run(&job_ctx, None, chrono::Utc::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("failed to score the demo trends")?;
     ctx.out.list(&rows)
 }
 

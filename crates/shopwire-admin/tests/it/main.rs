@@ -11,3 +11,4 @@ mod migrate;
 mod queues;
 mod replay;
 mod seed;
+mod trends;

@@ -117,6 +117,16 @@ pub async fn insert_snapshot(
     Ok(done.rows_affected() == 1)
 }
 
+/// True when the signal has at least one snapshot.
+pub async fn has_snapshots(conn: &mut PgConnection, signal: SignalId) -> Result<bool, sqlx::Error> {
+    let (any,): (bool,) =
+        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM trend_snapshots WHERE signal_id = $1)")
+            .bind(signal)
+            .fetch_one(conn)
+            .await?;
+    Ok(any)
+}
+
 /// A signal the RapidAPI fetch refreshes.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct FollowedSignal {

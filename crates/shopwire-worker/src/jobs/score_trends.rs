@@ -24,7 +24,7 @@ pub const STOCK_ALERTS: &str = "shopwire_stock_alerts";
 const LLM_CALLS_PER_RUN: usize = 20;
 
 /// What one run did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {
     /// Snapshots scored.
     pub scored: usize,
