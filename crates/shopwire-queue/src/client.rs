@@ -26,6 +26,7 @@ pub enum QueueError {
 /// Connection plus key prefix; clones share one multiplexed connection.
 #[derive(Clone)]
 pub struct QueueClient {
+    pub(crate) client: Client,
     conn: ConnectionManager,
     prefix: String,
     orphan_timeout: Duration,
@@ -53,8 +54,9 @@ impl QueueClient {
             .set_response_timeout(Some(Duration::from_secs(5)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         Ok(QueueClient {
+            client,
             conn,
             prefix: prefix.to_owned(),
             orphan_timeout,
@@ -83,6 +85,8 @@ impl QueueClient {
             // when results are persisted. Without it no task ever leaves its worker's
             // in-flight set, and `trim_done` finds nothing to trim.
             .persist_results(true)
+            // apalis-redis publishes only for tasks without a run-at time, and every task
+            // it builds has one; `push_at` announces pushes on `wake_channel` itself.
             .emit_events(false)
     }
 
@@ -145,6 +149,17 @@ impl QueueClient {
             .collect();
         let mut conn = self.conn.clone();
         apalis_redis::queries::push_tasks(&mut conn, &config, &tasks).await?;
+        if delay.is_none() {
+            // Best effort: a worker that misses it finds the jobs at its next poll.
+            let announced: Result<i64, _> = redis::cmd("PUBLISH")
+                .arg(self.wake_channel(queue))
+                .arg(jobs.len())
+                .query_async(&mut conn)
+                .await;
+            if let Err(e) = announced {
+                tracing::debug!(error = %e, queue = queue.as_str(), "could not announce a push");
+            }
+        }
         Ok(())
     }
 

@@ -8,6 +8,8 @@
 
 mod client;
 mod depth;
+mod wakeups;
 
 pub use client::{QueueClient, QueueError};
 pub use depth::Depth;
+pub use wakeups::Wakeup;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use shopwire_core::config::Settings;
 use shopwire_core::jobs::Queue;
-use shopwire_queue::QueueClient;
+use shopwire_queue::{QueueClient, Wakeup};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -85,12 +85,16 @@ impl Worker {
                 tracing::error!(error = %e, "health server failed");
             }
         });
+        let wakeups: Vec<(Queue, Arc<Wakeup>)> =
+            Queue::ALL.into_iter().map(|q| (q, Wakeup::new())).collect();
+        let pushes = tokio::spawn(self.ctx.queue.clone().listen_for_pushes(wakeups.clone()));
         let mut tasks = tokio::task::JoinSet::new();
-        for queue in Queue::ALL {
+        for (queue, wakeup) in wakeups {
             tasks.spawn(supervisor::supervise(
                 queue,
                 self.ctx.clone(),
                 self.options,
+                wakeup,
                 stop_rx.clone(),
             ));
         }
@@ -118,6 +122,7 @@ impl Worker {
             );
             tasks.abort_all();
         }
+        pushes.abort();
         let _ = health.await;
         tracing::info!("shopwire-worker stopped");
         Ok(())

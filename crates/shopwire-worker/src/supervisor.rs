@@ -15,6 +15,7 @@ use apalis::prelude::{BackendExt, WorkerBuilder, WorkerBuilderExt, WorkerError};
 use apalis_core::worker::ext::parallelize::ParallelizeExt;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use shopwire_core::jobs::Queue;
+use shopwire_queue::Wakeup;
 use tokio::sync::watch;
 
 use crate::context::JobContext;
@@ -34,10 +35,13 @@ pub struct QueueOptions {
 }
 
 /// Run `queue`'s worker until `stop` turns true, restarting it when it fails.
+/// `wakeup` is signalled when a job is pushed to `queue`, so an idle worker fetches at
+/// once instead of at its next poll tick.
 pub async fn supervise(
     queue: Queue,
     ctx: Arc<JobContext>,
     options: QueueOptions,
+    wakeup: Arc<Wakeup>,
     stop: watch::Receiver<bool>,
 ) {
     let mut backoff = restart_backoff();
@@ -46,7 +50,7 @@ pub async fn supervise(
             return;
         }
         let name = format!("{}:{}:{run}", queue.as_str(), ctx.instance);
-        let worker = start_worker(queue, &name, &ctx, options, stop.clone());
+        let worker = start_worker(queue, &name, &ctx, options, &wakeup, stop.clone());
         let started = Instant::now();
         tracing::info!(worker = %name, "queue worker starting");
         match worker.await {
@@ -79,12 +83,13 @@ fn start_worker(
     name: &str,
     ctx: &Arc<JobContext>,
     options: QueueOptions,
+    wakeup: &Arc<Wakeup>,
     mut stop: watch::Receiver<bool>,
 ) -> Pin<Box<dyn Future<Output = Result<(), WorkerError>> + Send>> {
     let storage = ctx
         .queue
         .storage(queue, options.concurrency)
-        .poll_with_strategy(ReliableInterval::new(options.poll_interval));
+        .poll_with_strategy(ReliableInterval::new(options.poll_interval, wakeup.clone()));
     let builder = WorkerBuilder::new(name)
         .backend(storage)
         .data(ctx.clone())

@@ -7,7 +7,7 @@ use shopwire_core::jobs::InboxJob;
 use shopwire_worker::jobs::process_delivery;
 use sqlx::PgPool;
 
-use crate::helpers::{QUEUE, spawn_worker};
+use crate::helpers::{QUEUE, spawn_worker, spawn_worker_with};
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
 async fn a_recorded_and_enqueued_delivery_is_processed_by_a_running_worker(pool: PgPool) {
@@ -109,5 +109,27 @@ async fn a_retry_that_arrives_early_waits_for_its_scheduled_push(pool: PgPool) {
         "the early copy did not count as an attempt"
     );
     worker.wait_until_drained().await;
+    worker.stop().await.expect("clean shutdown");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn an_idle_worker_picks_up_a_push_at_once_not_at_its_next_poll(pool: PgPool) {
+    // Polling alone would leave the job waiting up to 30 s.
+    let mut worker = spawn_worker_with(pool, |env| {
+        env.insert("QUEUE_POLL_INTERVAL_MS".into(), "30000".into());
+    })
+    .await;
+    // Let the worker make its first, empty fetch and go idle.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let started = std::time::Instant::now();
+    let id = worker.deliver("evt_wake").await;
+    worker.wait_for_status(id, "processed").await;
+
+    let waited = started.elapsed();
+    assert!(
+        waited < Duration::from_secs(5),
+        "picked up after {waited:?}"
+    );
     worker.stop().await.expect("clean shutdown");
 }
