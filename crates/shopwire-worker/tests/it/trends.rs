@@ -95,6 +95,22 @@ async fn paid_orders_at_a_known_rate_give_velocity_and_stockout_eta(pool: PgPool
         (v.hours_to_stockout, v.alert.as_str()),
         (Some(5.0), "critical")
     );
+    // The alert gauges count products by level.
+    let metrics = worker
+        .get("/metrics")
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("metrics text");
+    assert!(
+        metrics.contains(r#"shopwire_stock_alerts{level="critical"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"shopwire_stock_alerts{level="low"} 0"#),
+        "{metrics}"
+    );
     worker.stop().await.expect("worker stops");
 }
 
