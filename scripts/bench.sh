@@ -8,6 +8,7 @@
 # Environment (all optional):
 #   REPEATS=3            runs per scenario; the table shows medians
 #   QUICK=0|1            short runs (2 s loads, 2 s pgbench, smaller spread run)
+#   BUILD=1|0            0: skip `cargo build --release`, use the binaries in target/release
 #   BENCH_DB=shopwire_bench   scratch database: DROPPED and recreated (never `test`/`shopwire`)
 #   PG_BASE_URL=postgres://postgres@127.0.0.1:5432   server holding the scratch database
 #   REDIS_URL=redis://127.0.0.1:6379                 keys under QUEUE_PREFIX are deleted
@@ -76,9 +77,17 @@ export TIKTOK_WEBHOOK_SECRETS=bench_tiktok_secret
 export COMMENTS_WEBHOOK_SECRETS=bench_comments_secret
 export PGOPTIONS='-c client_min_messages=warning'
 
-log "cargo build --release (web, worker, admin, bench)"
-cargo build --release -p shopwire-web -p shopwire-worker -p shopwire-admin -p shopwire-bench
 bin="${CARGO_TARGET_DIR:-target}/release"
+if [[ "${BUILD:-1}" == 1 ]]; then
+  log "cargo build --release (web, worker, admin, bench)"
+  cargo build --release -p shopwire-web -p shopwire-worker -p shopwire-admin -p shopwire-bench ||
+    die "the release build failed (see above)"
+else
+  log "BUILD=0: using the binaries already in $bin"
+fi
+for b in shopwire-web shopwire-worker shopwire-admin shopwire-bench; do
+  [[ -x "$bin/$b" ]] || die "$bin/$b is missing; run without BUILD=0"
+done
 
 pids=()
 # shellcheck disable=SC2317 # called from the EXIT trap

@@ -75,6 +75,28 @@ pub async fn finished(pool: &PgPool, inbox_ids: &[i64]) -> anyhow::Result<Vec<Fi
         .collect())
 }
 
+/// The highest order id so far (0 when there are none).
+pub async fn max_order_id(pool: &PgPool) -> anyhow::Result<i64> {
+    let (id,): (i64,) = sqlx::query_as("SELECT coalesce(max(id), 0) FROM orders")
+        .fetch_one(pool)
+        .await
+        .context("failed to read the latest order id")?;
+    Ok(id)
+}
+
+/// Orders with an id above `after` that came from messages: (order id, inbox id).
+/// A primary-key range scan, cheap however many deliveries are still pending.
+pub async fn orders_after(pool: &PgPool, after: i64) -> anyhow::Result<Vec<(i64, i64)>> {
+    sqlx::query_as(
+        "SELECT o.id, m.inbox_id FROM orders o JOIN messages m ON m.id = o.message_id
+          WHERE o.id > $1",
+    )
+    .bind(after)
+    .fetch_all(pool)
+    .await
+    .context("failed to poll new orders")
+}
+
 /// Per product, in the order of `product_ids`: (id, orders from messages, units reserved).
 pub async fn orders_per_product(
     pool: &PgPool,
