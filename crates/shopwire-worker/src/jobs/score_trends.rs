@@ -6,6 +6,7 @@
 //! Which snapshots are scored: the latest of each signal on every run (its recency decays),
 //! with the optional LLM when it has not scored that snapshot yet; earlier snapshots once,
 //! by the formula as of their own capture time, so the history reads as it happened.
+//! Only the last 30 days of snapshots are read.
 
 use std::collections::HashMap;
 
@@ -19,6 +20,10 @@ use crate::context::JobContext;
 
 /// Products by stock alert level, after the last scoring run.
 pub const STOCK_ALERTS: &str = "shopwire_stock_alerts";
+
+/// Snapshots older than this are left as they are: a month-old score has decayed to
+/// nothing, and each run then reads a bounded window instead of all history.
+const SCORING_WINDOW_DAYS: i64 = 30;
 
 /// LLM calls one run may make; the rest of the signals get the formula until the next run.
 const LLM_CALLS_PER_RUN: usize = 20;
@@ -51,7 +56,8 @@ pub async fn run(
     claimed: Option<&ClaimedJob>,
     now: DateTime<Utc>,
 ) -> Result<Summary, JobError> {
-    let snapshots = scores::snapshots(&ctx.pool).await?;
+    let since = now - chrono::Duration::days(SCORING_WINDOW_DAYS);
+    let snapshots = scores::snapshots(&ctx.pool, since).await?;
     let scored = score_snapshots(ctx, &snapshots, now).await;
 
     let mut tx = ctx.pool.begin().await?;

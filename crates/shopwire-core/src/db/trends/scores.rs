@@ -1,21 +1,28 @@
 //! What the scoring job reads (snapshots, products with their linked scores) and writes
 //! (scores).
 
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use super::{SignalId, StoredSnapshot};
 use crate::trends::Scored;
 
-/// Every snapshot of every signal, oldest first within each signal, with who scored it.
-pub async fn snapshots(pool: &PgPool) -> Result<Vec<StoredSnapshot>, sqlx::Error> {
+/// Every snapshot captured after `since`, by signal and oldest first within each signal,
+/// with who scored it.
+pub async fn snapshots(
+    pool: &PgPool,
+    since: DateTime<Utc>,
+) -> Result<Vec<StoredSnapshot>, sqlx::Error> {
     sqlx::query_as(
         "SELECT sn.id, sn.signal_id, s.kind, s.key, sn.captured_at, sn.views, sn.likes,
                 sn.comments, sn.shares, sc.scorer
            FROM trend_snapshots sn
            JOIN trend_signals s ON s.id = sn.signal_id
            LEFT JOIN trend_scores sc ON sc.snapshot_id = sn.id
+          WHERE sn.captured_at > $1
           ORDER BY sn.signal_id, sn.captured_at",
     )
+    .bind(since)
     .fetch_all(pool)
     .await
 }
