@@ -209,3 +209,40 @@ async fn the_worker_fetches_followed_signals_from_rapidapi_and_scores_them(pool:
     assert!(top[0].trend_score > 0.0, "{:?}", top[0]);
     worker.stop().await.expect("worker stops");
 }
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn snapshots_older_than_the_scoring_window_are_left_alone(pool: PgPool) {
+    use shopwire_core::db::trends::SnapshotSource;
+    use shopwire_core::trends::Snapshot;
+
+    let mut conn = pool.acquire().await.expect("connection");
+    let signal = trends_db::upsert_signal(&mut conn, SignalKind::Video, "42")
+        .await
+        .expect("signal");
+    let now = Utc::now();
+    for days in [40, 1] {
+        let snapshot = Snapshot {
+            captured_at: now - Minutes::days(days),
+            views: 1000,
+            likes: 10,
+            comments: 1,
+            shares: 1,
+        };
+        trends_db::insert_snapshot(&mut conn, signal, &snapshot, SnapshotSource::Import)
+            .await
+            .expect("snapshot");
+    }
+    drop(conn);
+    let worker = crate::helpers::test_worker_with(pool.clone(), |_| {});
+    let ctx = shopwire_worker::context::JobContext::new(
+        &worker.settings,
+        pool.clone(),
+        worker.queue.clone(),
+    );
+    let summary = score_trends::run(&ctx, None, now).await.expect("run");
+    assert_eq!(summary.scored, 1, "only the recent snapshot: {summary:?}");
+    let history = trends_db::report::history(&pool, signal)
+        .await
+        .expect("history");
+    assert_eq!(history.len(), 1);
+}
