@@ -181,8 +181,9 @@ pub async fn run(args: Args, ctx: &crate::commands::Ctx) -> anyhow::Result<()> {
     })
 }
 
-/// Store one signal line; `Ok(false)` for a snapshot already stored, `Err` for a line the
-/// database refuses (an unknown SKU). Database failures other than that end the import.
+/// Store one signal line; `Ok(false)` for a snapshot already stored, `Err` with the reason
+/// for a line that cannot be stored (an unknown SKU, or the database refusing it), which is
+/// then reported like any bad line while the rest of the file goes on.
 async fn store(pool: &PgPool, line: &SignalLine) -> Result<bool, String> {
     let attempt = async {
         let mut tx = pool.begin().await?;
