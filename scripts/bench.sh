@@ -227,6 +227,10 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
   printf '# Benchmark results\n\n'
   printf -- '- Date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf -- '- Commit: %s\n' "$commit"
+  if [[ "${BUILD:-1}" != 1 ]]; then
+    printf -- '- BUILD=0: binaries not rebuilt; web built %s, worker built %s\n' \
+      "$(date -u -r "$bin/shopwire-web" '+%H:%M UTC')" "$(date -u -r "$bin/shopwire-worker" '+%H:%M UTC')"
+  fi
   printf -- '- Machine: %s cores (nproc), %s, %s RAM, %s\n' "$(nproc)" "$cpu" "$mem" "$(uname -sr)"
   printf -- '- Postgres %s, Redis %s\n' \
     "$(psql "$DATABASE_URL" -tAc 'show server_version')" \

@@ -164,7 +164,7 @@ fn rows(r: &Records) -> Vec<Row> {
         rows.push(Row {
             what: format!("Duplicate answer {pct} vs first send (ms)"),
             ours: dup.map(|(v, _)| format!("{v:.2}")),
-            reference: first.map(|(v, _)| format!("{v:.2} (first sends, same run)")),
+            reference: first.map(|(v, _)| format!("{v:.2} (accepted answers, same runs)")),
             ratio,
             target: "≤ 1.0× (as fast as accepted)",
             pass: ratio.map(|x| x <= 1.0),
