@@ -57,6 +57,12 @@ psql "$PG_BASE_URL/postgres" -tAc 'select 1' >/dev/null 2>&1 ||
 [[ "$(redis-cli -u "$REDIS_URL" ping 2>/dev/null)" == PONG ]] ||
   die "Redis does not answer at $(mask_url "$REDIS_URL"); start it or set REDIS_URL"
 
+for port in "$WEB_PORT" "$WORKER_PORT" "$CEILING_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    die "port $port is already in use (a server left from an earlier run?); free it or set WEB_PORT/WORKER_PORT/CEILING_PORT"
+  fi
+done
+
 results=bench/results
 mkdir -p "$results"
 work="$(mktemp -d "${TMPDIR:-/tmp}/shopwire-bench.XXXXXX")"
@@ -116,7 +122,15 @@ reset_db() {
   tables="$(psql "$DATABASE_URL" -tAc "select string_agg(quote_ident(tablename), ', ')
     from pg_tables where schemaname = 'public'
       and tablename not like '\_sqlx%' and tablename not like 'pgb\_%'")"
-  [[ -z "$tables" ]] || psql "$DATABASE_URL" -qc "TRUNCATE $tables RESTART IDENTITY CASCADE"
+  [[ -n "$tables" ]] || return 0
+  # A background task of a running server can deadlock with TRUNCATE; it is safe to retry.
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    psql "$DATABASE_URL" -qc "TRUNCATE $tables RESTART IDENTITY CASCADE" 2>>"$work/reset.log" && return 0
+    warn "emptying $BENCH_DB failed (attempt $attempt; see $work/reset.log); retrying"
+    sleep 1
+  done
+  die "could not empty $BENCH_DB (see $work/reset.log)"
 }
 
 wait_ready() { # NAME URL
