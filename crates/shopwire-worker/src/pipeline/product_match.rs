@@ -30,7 +30,7 @@ pub fn named_in(text: &str, catalog: &[CatalogEntry]) -> Option<Match> {
     let mut best: Option<Match> = None;
     for entry in catalog {
         let sku = entry.sku.to_lowercase();
-        let score = if words.contains(&sku) || (sku.len() >= 4 && lower.contains(&sku)) {
+        let score = if words.contains(&sku) || (sku.len() >= 4 && names_sku(&lower, &sku)) {
             1.0
         } else {
             title_score(&entry.title, &words)
@@ -43,6 +43,20 @@ pub fn named_in(text: &str, catalog: &[CatalogEntry]) -> Option<Match> {
         }
     }
     best.filter(|m| m.score >= MIN_CONFIDENCE)
+}
+
+/// `sku` appears in `text` as a whole code, not as part of a longer one: `JKT-1` is not
+/// named by `JKT-10` or `XJKT-1` (a SKU may hold characters the tokenizer splits on, such
+/// as `_` or `/`, so this looks at the raw text).
+fn names_sku(text: &str, sku: &str) -> bool {
+    let part_of_code = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '/' | '.');
+    text.match_indices(sku).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + sku.len()..].chars().next();
+        // A trailing '.' ends a sentence ("I want JKT-1."), not the code.
+        let ends_code = |c: char| part_of_code(c) && c != '.';
+        !before.is_some_and(part_of_code) && !after.is_some_and(ends_code)
+    })
 }
 
 fn title_score(title: &str, words: &[String]) -> f32 {
@@ -91,6 +105,33 @@ mod tests {
                 score: 1.0
             }
         );
+    }
+
+    #[test]
+    fn a_sku_inside_a_longer_code_is_not_named() {
+        let catalog = vec![
+            CatalogEntry {
+                id: 1,
+                sku: "HOT_1".into(),
+                title: "Hot item".into(),
+            },
+            CatalogEntry {
+                id: 10,
+                sku: "HOT_10".into(),
+                title: "Another item".into(),
+            },
+        ];
+        let m = named_in("mine! HOT_10", &catalog).expect("HOT_10 is named");
+        assert_eq!(m.product_id, 10);
+        assert_eq!(named_in("mine! XHOT_1", &catalog), None);
+        let m = named_in("I want HOT_1.", &catalog).expect("a full stop ends the code");
+        assert_eq!(m.product_id, 1);
+        let jacket = vec![CatalogEntry {
+            id: 7,
+            sku: "JKT-1".into(),
+            title: "Denim".into(),
+        }];
+        assert_eq!(named_in("mine JKT-10 please", &jacket), None);
     }
 
     #[test]
