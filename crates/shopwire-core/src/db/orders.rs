@@ -11,6 +11,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
 use super::jobs::JobId;
+use super::messages::Decision;
 
 /// An order as `orders list` / `orders show` print it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -118,10 +119,13 @@ pub struct OrderRequest<'a> {
     /// `Some((queue, key prefix))` to create the checkout job in the same transaction;
     /// its idempotency key is the prefix followed by the order number.
     pub checkout: Option<(&'a str, &'a str)>,
+    /// What the pipeline made of the message; recorded on it in the same statement, with
+    /// the reservation's outcome (its `outcome` field is ignored).
+    pub decision: &'a Decision<'a>,
 }
 
-/// Reserve stock for a buyer's message and create its pending order (and checkout job) in
-/// one round trip: `reserve_message_order` locks the product row (`SELECT … FOR UPDATE`)
+/// Reserve stock for a buyer's message, create its pending order (and checkout job) and
+/// record the message's decision, in one round trip: `reserve_message_order` locks the product row (`SELECT … FOR UPDATE`)
 /// so concurrent buyers queue on it and available stock can never go negative, and the
 /// lock is held only for that call and the caller's commit.
 pub async fn reserve_for_message(
@@ -129,10 +133,22 @@ pub async fn reserve_for_message(
     request: &OrderRequest<'_>,
 ) -> Result<Reservation, sqlx::Error> {
     let (queue, key) = request.checkout.unzip();
+    // The message's decision rides along in a data-modifying CTE: one round trip fewer
+    // while the product row is locked.
+    let d = request.decision;
     let row: ReservedRow = sqlx::query_as(
-        "SELECT outcome, order_id, order_number, total_cents, currency, expires_at,
+        "WITH r AS (
+             SELECT * FROM reserve_message_order($1, $2, $3, $4, $5, $6, $7)
+         ), decided AS (
+             UPDATE messages m
+                SET intent = $8, intent_score = $9, classifier = $10, product_id = $2,
+                    match_score = $11, outcome = r.outcome
+               FROM r
+              WHERE m.id = $1
+         )
+         SELECT outcome, order_id, order_number, total_cents, currency, expires_at,
                 checkout_job_id
-           FROM reserve_message_order($1, $2, $3, $4, $5, $6, $7)",
+           FROM r",
     )
     .bind(request.message_id)
     .bind(request.product_id)
@@ -141,6 +157,10 @@ pub async fn reserve_for_message(
     .bind(request.ttl.as_secs_f64())
     .bind(queue)
     .bind(key)
+    .bind(d.intent)
+    .bind(d.intent_score)
+    .bind(d.classifier)
+    .bind(d.match_score)
     .fetch_one(conn)
     .await?;
     row.try_into()

@@ -130,7 +130,8 @@ fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
 ///
 /// Everything that needs no lock happens first: classification and product resolution
 /// before the transaction opens, the message row and the inbox mark inside it before the
-/// reservation. The product's row lock is then held for one call and the commit.
+/// reservation. The product's row lock is then held for one call (which also records the
+/// message's decision) and the commit.
 pub async fn apply(
     ctx: &JobContext,
     claimed: &Claimed,
@@ -191,8 +192,10 @@ pub async fn apply(
             quantity: 1,
             ttl: ctx.reservation_ttl,
             checkout,
+            decision: &decision,
         };
-        decision.outcome = match orders::reserve_for_message(&mut tx, &request).await? {
+        let reserved = orders::reserve_for_message(&mut tx, &request).await?;
+        decision.outcome = match reserved {
             Reservation::Ordered {
                 order_number,
                 checkout_job: job,
@@ -205,8 +208,9 @@ pub async fn apply(
             Reservation::SoldOut => "sold_out",
             Reservation::AlreadyPending { .. } => "duplicate_pending",
         };
+    } else {
+        messages::decide(&mut tx, message_id, &decision).await?;
     }
-    messages::decide(&mut tx, message_id, &decision).await?;
     tx.commit().await?;
     // Only after the order is committed may the checkout job run.
     if let Some(job) = checkout_job {

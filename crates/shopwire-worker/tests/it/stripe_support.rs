@@ -126,6 +126,14 @@ async fn reserved_order(
         quantity: 1,
         ttl,
         checkout,
+        decision: &messages::Decision {
+            intent: "buy",
+            intent_score: 0.95,
+            classifier: "rules",
+            product_id: Some(product_id),
+            match_score: Some(1.0),
+            outcome: "ordered",
+        },
     };
     let reservation = orders::reserve_for_message(&mut tx, &request)
         .await
