@@ -1,6 +1,7 @@
 //! Deliveries as each provider sends them, every one with a unique event id and signed
 //! individually, at send time, through the same verifiers shopwire-web checks them with.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -8,6 +9,7 @@ use shopwire_core::domain::Provider;
 use shopwire_core::signature::{PrefixedHmac, Secrets, TimestampedHmac, Verifier};
 
 use crate::args::SigningArgs;
+use crate::load::Source;
 
 /// Signed-timestamp tolerance the signers are built with (only `verify` reads it).
 const TOLERANCE_SECS: i64 = 300;
@@ -144,6 +146,26 @@ pub fn comment(run: &str, n: u64, streamer: &str, client: &str, message: &str) -
         "timestamp": chrono_now_rfc3339(),
     })
     .to_string()
+}
+
+/// Signed buy comments for the order scenarios: request `n` comes from its own buyer
+/// (`<who>-buyer-<run>-<n>`) on streamer `bench_<who>` and names `sku_for(n)`.
+pub fn buy_comments(
+    signers: Arc<Signers>,
+    run: String,
+    who: &'static str,
+    sku_for: impl Fn(u64) -> String + Send + Sync + 'static,
+) -> Source {
+    Arc::new(move |n: u64| {
+        let body = comment(
+            &run,
+            n,
+            &format!("bench_{who}"),
+            &format!("{who}-buyer-{run}-{n}"),
+            &format!("I'll take it! {}", sku_for(n)),
+        );
+        signers.prepare(Provider::Comments, body.into_bytes())
+    })
 }
 
 /// A run id unique on this machine: the start time in hex nanoseconds.

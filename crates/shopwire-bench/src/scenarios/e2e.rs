@@ -34,17 +34,8 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
     db::add_products(&pool, std::slice::from_ref(&sku), stock).await?;
 
     let source = {
-        let (signers, run, sku) = (signers.clone(), run.clone(), sku.clone());
-        Arc::new(move |i: u64| {
-            let body = payloads::comment(
-                &run,
-                i,
-                "bench_e2e",
-                &format!("e2e-buyer-{run}-{i}"),
-                &format!("I'll take it! {sku}"),
-            );
-            signers.prepare(Provider::Comments, body.into_bytes())
-        })
+        let sku = sku.clone();
+        payloads::buy_comments(signers.clone(), run.clone(), "e2e", move |_| sku.clone())
     };
     let engine = Engine::new(&load.url, load.timeout(), load.concurrency)?;
     let (acks, received) = mpsc::unbounded_channel();

@@ -38,17 +38,9 @@ pub async fn run(args: HotSkuArgs) -> anyhow::Result<()> {
     let product_ids = db::add_products(&pool, &skus, args.stock).await?;
 
     let source = {
-        let (signers, run, skus) = (signers.clone(), run.clone(), Arc::new(skus));
-        Arc::new(move |n: u64| {
-            let sku = &skus[(n % skus.len() as u64) as usize];
-            let body = payloads::comment(
-                &run,
-                n,
-                "bench_hot",
-                &format!("hot-buyer-{run}-{n}"),
-                &format!("I'll take it! {sku}"),
-            );
-            signers.prepare(Provider::Comments, body.into_bytes())
+        let skus = Arc::new(skus);
+        payloads::buy_comments(signers.clone(), run.clone(), "hot", move |n| {
+            skus[(n % skus.len() as u64) as usize].clone()
         })
     };
     let concurrency = args.concurrency.unwrap_or(args.buyers as usize);
