@@ -16,12 +16,13 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::mpsc::error::TryRecvError;
+use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::task::JoinHandle;
 
+use crate::args::DbArgs;
 use crate::db::{self, Finished};
-use crate::load::Outcome;
+use crate::load::{Budget, Engine, Mode, Outcome, Run, Source};
 use crate::report::{Errors, Latency};
 
 /// How far behind the highest order id seen the next poll starts.
@@ -122,5 +123,59 @@ pub fn spawn(
             }
         }
         Ok(followed)
+    })
+}
+
+/// A load run whose answers were followed into the database.
+#[derive(Debug)]
+pub struct FollowedRun {
+    /// What the load engine sent and got back.
+    pub sent: Run,
+    /// What following the accepted deliveries found.
+    pub followed: Followed,
+    /// Send → 2xx answer.
+    pub ack: Latency,
+    /// From the first scheduled send until the last delivery was seen finished.
+    pub secs: f64,
+}
+
+/// Runs `source` on `engine` and follows every answer into the database; failed requests
+/// and following's own errors are added to `errors`.
+pub async fn run(
+    engine: &Engine,
+    (mode, budget): (Mode, Budget),
+    source: Source,
+    pool: &PgPool,
+    db: &DbArgs,
+    errors: &mut Errors,
+) -> anyhow::Result<FollowedRun> {
+    let (acks, received) = mpsc::unbounded_channel();
+    let follower = spawn(
+        pool.clone(),
+        Duration::from_millis(db.poll_ms),
+        Duration::from_secs(db.settle_secs),
+        received,
+    );
+    let sent = engine.run(mode, budget, source, Some(acks)).await;
+    let followed = follower.await??;
+
+    let mut ack = Latency::default();
+    for outcome in &sent.outcomes {
+        match &outcome.result {
+            Ok(_) => ack.record(outcome.latency),
+            Err(kind) => errors.add(kind.clone()),
+        }
+    }
+    errors.merge(&followed.errors);
+    let first_send = sent.outcomes.iter().map(|o| o.scheduled).min();
+    let secs = match (first_send, followed.last_finished) {
+        (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
+        _ => 0.0,
+    };
+    Ok(FollowedRun {
+        sent,
+        followed,
+        ack,
+        secs,
     })
 }

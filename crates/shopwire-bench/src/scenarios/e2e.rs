@@ -2,15 +2,13 @@
 //! (default 200/s); each is timed from its scheduled send until its order row exists.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use shopwire_core::domain::Provider;
-use tokio::sync::mpsc;
 
 use crate::args::E2eArgs;
 use crate::load::{Engine, Mode};
 use crate::payloads::{self, Signers};
-use crate::report::{Latency, Report, round3};
+use crate::report::{Report, round3};
 use crate::scenarios::ingest::pacing;
 use crate::{db, follow};
 
@@ -38,35 +36,26 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
         payloads::buy_comments(signers.clone(), run.clone(), "e2e", move |_| sku.clone())
     };
     let engine = Engine::new(&load.url, load.timeout(), load.concurrency)?;
-    let (acks, received) = mpsc::unbounded_channel();
-    let follower = follow::spawn(
-        pool.clone(),
-        Duration::from_millis(args.db.poll_ms),
-        Duration::from_secs(args.db.settle_secs),
-        received,
-    );
     let mode = Mode::Open { rate };
-    let sent = engine.run(mode, budget, source, Some(acks)).await;
-    let followed = follower.await??;
-
     let mut report = Report::new("e2e", &load.target);
-    let mut ack = Latency::default();
-    for outcome in &sent.outcomes {
-        match &outcome.result {
-            Ok(_) => ack.record(outcome.latency),
-            Err(kind) => report.errors.add(kind.clone()),
-        }
-    }
-    report.errors.merge(&followed.errors);
+    let follow::FollowedRun {
+        sent,
+        followed,
+        ack,
+        secs,
+    } = follow::run(
+        &engine,
+        (mode, budget),
+        source,
+        &pool,
+        &args.db,
+        &mut report.errors,
+    )
+    .await?;
     let orders = followed.finished.iter().filter(|f| f.ordered).count() as u64;
     for f in followed.finished.iter().filter(|f| !f.ordered) {
         report.errors.add(format!("no_order_{}", f.status));
     }
-    let first_send = sent.outcomes.iter().map(|o| o.scheduled).min();
-    let secs = match (first_send, followed.last_finished) {
-        (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
-        _ => 0.0,
-    };
     let throughput = orders as f64 / secs.max(1e-9);
     report
         .field("mode", mode.name())

@@ -8,12 +8,11 @@ use std::time::Duration;
 
 use anyhow::bail;
 use shopwire_core::domain::Provider;
-use tokio::sync::mpsc;
 
 use crate::args::HotSkuArgs;
 use crate::load::{Budget, Engine, Mode};
 use crate::payloads::{self, Signers};
-use crate::report::{Latency, Report, round3};
+use crate::report::{Report, round3};
 use crate::{db, follow};
 
 /// How many of `buyers`, assigned round-robin, buy SKU number `s` of `skus`.
@@ -30,8 +29,8 @@ pub async fn run(args: HotSkuArgs) -> anyhow::Result<()> {
     signers.require(&[Provider::Comments])?;
     let pool = db::connect(&args.db.database_url).await?;
     let run = payloads::run_id();
-    // Zero-padded so no SKU is a prefix of another (`…-1` inside `…-10`): the worker also
-    // matches a SKU written inside a longer word.
+    // Zero-padded so no SKU is a prefix of another (`…-1` inside `…-10`); the worker
+    // matches whole codes only, but the padding keeps older builds measurable too.
     let skus: Vec<String> = (0..args.skus)
         .map(|s| format!("HOT-{run}-{s:06}"))
         .collect();
@@ -49,28 +48,23 @@ pub async fn run(args: HotSkuArgs) -> anyhow::Result<()> {
         Duration::from_millis(args.timeout_ms),
         concurrency,
     )?;
-    let (acks, received) = mpsc::unbounded_channel();
-    let follower = follow::spawn(
-        pool.clone(),
-        Duration::from_millis(args.db.poll_ms),
-        Duration::from_secs(args.db.settle_secs),
-        received,
-    );
     let mode = Mode::Closed { concurrency };
-    let sent = engine
-        .run(mode, Budget::Requests(args.buyers), source, Some(acks))
-        .await;
-    let followed = follower.await??;
-
     let mut report = Report::new(&args.name, "web");
-    let mut ack = Latency::default();
-    for outcome in &sent.outcomes {
-        match &outcome.result {
-            Ok(_) => ack.record(outcome.latency),
-            Err(kind) => report.errors.add(kind.clone()),
-        }
-    }
-    report.errors.merge(&followed.errors);
+    let budget = Budget::Requests(args.buyers);
+    let follow::FollowedRun {
+        followed,
+        ack,
+        secs,
+        ..
+    } = follow::run(
+        &engine,
+        (mode, budget),
+        source,
+        &pool,
+        &args.db,
+        &mut report.errors,
+    )
+    .await?;
 
     let counts = db::orders_per_product(&pool, &product_ids).await?;
     let (mut orders, mut expected, mut wrong) = (0u64, 0u64, Vec::new());
@@ -84,11 +78,6 @@ pub async fn run(args: HotSkuArgs) -> anyhow::Result<()> {
             ));
         }
     }
-    let started = sent.outcomes.iter().map(|o| o.scheduled).min();
-    let secs = match (started, followed.last_finished) {
-        (Some(a), Some(b)) => b.saturating_duration_since(a).as_secs_f64(),
-        _ => 0.0,
-    };
     report
         .field("buyers", args.buyers)
         .field("stock", args.stock)
