@@ -104,19 +104,11 @@ impl Verifier {
 
 #[cfg(test)]
 mod test_fixtures {
-    use std::path::Path;
+    pub(super) use shopwire_testkit::fixture;
 
-    const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
-
-    /// The exact bytes of a fixture file, e.g. `stripe/charge.refunded.json`.
-    pub(super) fn fixture(rel: &str) -> Vec<u8> {
-        let path = Path::new(FIXTURES).join(rel);
-        std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
-    }
-
-    /// The parsed `test-vectors.json`.
+    /// The parsed `fixtures/test-vectors.json`.
     pub(super) fn vectors() -> serde_json::Value {
-        serde_json::from_slice(&fixture("test-vectors.json")).expect("test-vectors.json is JSON")
+        shopwire_testkit::fixture_json("test-vectors.json")
     }
 }
 

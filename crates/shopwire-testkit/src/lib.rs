@@ -1,8 +1,9 @@
 //! What every crate's integration tests need to reach the services a test owns: its own
-//! `#[sqlx::test]` database, the shared Redis, and waiting for a condition with a deadline
-//! instead of sleeping.
+//! `#[sqlx::test]` database, the shared Redis, waiting for a condition with a deadline
+//! instead of sleeping, and the repository's `fixtures/`.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::PgPool;
@@ -50,4 +51,22 @@ where
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// The repository's `fixtures/` folder (see `fixtures/README.md`).
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures"))
+}
+
+/// The exact bytes of a fixture, named by its path under `fixtures/`, e.g.
+/// `stripe/charge.refunded.json`. Signatures in `test-vectors.json` are over these bytes.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = fixtures_dir().join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("reading fixture {}: {e}", full.display()))
+}
+
+/// A fixture parsed as JSON, e.g. `test-vectors.json` or an event a test edits.
+pub fn fixture_json(path: &str) -> serde_json::Value {
+    serde_json::from_slice(&fixture(path))
+        .unwrap_or_else(|e| panic!("fixture {path} is not JSON: {e}"))
 }

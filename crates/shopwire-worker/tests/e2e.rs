@@ -59,6 +59,7 @@ impl System {
             ("STRIPE_WEBHOOK_SECRETS", "whsec_e2e".into()),
             ("STRIPE_SECRET_KEY", "sk_test_e2e".into()),
             ("STRIPE_API_BASE", stripe.uri()),
+            ("CHECKOUT_SUCCESS_URL", "https://shop.example.com/thanks".into()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -135,12 +136,7 @@ impl System {
 
 /// A Stripe event for one of our orders, shaped like the fixture it starts from.
 fn stripe_event(fixture: &str, event_id: &str, order: &str, session: &str) -> String {
-    let path = format!(
-        "{}/../../../shared/fixtures/stripe/{fixture}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut event: Value =
-        serde_json::from_slice(&std::fs::read(&path).expect("fixture")).expect("json");
+    let mut event = shopwire_testkit::fixture_json(&format!("stripe/{fixture}"));
     event["id"] = json!(event_id);
     let object = &mut event["data"]["object"];
     object["id"] = json!(session);

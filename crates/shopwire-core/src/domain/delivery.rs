@@ -216,15 +216,9 @@ fn tiktok_shop_topic(kind: u32) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use shopwire_testkit::fixture;
 
-    fn fixture(path: &str) -> Vec<u8> {
-        let full = format!(
-            "{}/../../../shared/fixtures/{path}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        std::fs::read(&full).unwrap_or_else(|e| panic!("read {full}: {e}"))
-    }
+    use super::*;
 
     #[test]
     fn stripe_events_are_keyed_by_event_id() {

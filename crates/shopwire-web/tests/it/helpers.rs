@@ -27,13 +27,8 @@ pub const TIKTOK_SECRET: &str = "test_client_secret_9f8e7d6c";
 /// The comment relay's secret (no published vector: ours).
 pub const COMMENTS_SECRET: &str = "comments_test_secret_2f9a";
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
-
-/// The exact bytes of a shared fixture, e.g. `stripe/charge.refunded.json`.
-pub fn fixture(rel: &str) -> Vec<u8> {
-    let path = format!("{FIXTURES}/{rel}");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
-}
+/// The exact bytes of a fixture under `fixtures/`, e.g. `stripe/charge.refunded.json`.
+pub use shopwire_testkit::fixture;
 
 /// Unix seconds now.
 pub fn unix_now() -> i64 {

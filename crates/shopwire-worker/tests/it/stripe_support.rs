@@ -20,11 +20,6 @@ use sqlx::PgPool;
 
 use crate::helpers::TestWorker;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/stripe"
-);
-
 /// The price of the fixtures' order: `amount_total` 4999 usd.
 pub const PRICE_CENTS: i64 = 4999;
 
@@ -161,9 +156,7 @@ async fn reserved_order(
 /// A Stripe fixture (`fixtures/stripe/<name>.json`) under a fresh event id, with `edit`
 /// applied to its `data.object`.
 pub fn event(name: &str, edit: impl FnOnce(&mut Value)) -> Value {
-    let path = format!("{FIXTURES}/{name}.json");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    let mut event: Value = serde_json::from_slice(&bytes).expect("fixtures are JSON");
+    let mut event = shopwire_testkit::fixture_json(&format!("stripe/{name}.json"));
     event["id"] = Value::from(format!("evt_test_{:016x}", rand::random::<u64>()));
     edit(&mut event["data"]["object"]);
     event

@@ -13,15 +13,10 @@ use crate::helpers::{TestWorker, spawn_worker, spawn_worker_with};
 use crate::tiktok_shop_api::{mount_order, with_api};
 
 pub const ORDER_ID: &str = "576653688135258178";
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/tiktok"
-);
 
-/// A saved TikTok Shop body, byte for byte.
+/// A saved TikTok Shop body (`fixtures/tiktok/shop.<name>.json`), byte for byte.
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{FIXTURES}/shop.{name}.json");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+    shopwire_testkit::fixture(&format!("tiktok/shop.{name}.json"))
 }
 
 /// A notification of `topic` with `data`, under its own notification id.
