@@ -65,6 +65,12 @@ impl Queue {
         }
     }
 
+    /// The queue of deliveries stored under provider `name` (messages for an unknown one).
+    pub fn for_provider_name(name: &str) -> Queue {
+        name.parse::<Provider>()
+            .map_or(Queue::Messages, Queue::for_provider)
+    }
+
     /// Short name, as shown by `queues` and in metrics.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -86,7 +86,7 @@ impl QueueClient {
             // in-flight set, and `trim_done` finds nothing to trim.
             .persist_results(true)
             // apalis-redis publishes only for tasks without a run-at time, and every task
-            // it builds has one; `push_at` announces pushes on `wake_channel` itself.
+            // it builds has one; `push_values` announces pushes on `wake_channel` itself.
             .emit_events(false)
     }
 
@@ -98,39 +98,20 @@ impl QueueClient {
 
     /// Enqueue jobs now, in one round trip.
     pub async fn push(&self, queue: Queue, jobs: &[InboxJob]) -> Result<(), QueueError> {
-        self.push_at(queue, jobs, None).await
-    }
-
-    /// Enqueue jobs to run after `delay` (retries with backoff).
-    pub async fn push_after(
-        &self,
-        queue: Queue,
-        job: InboxJob,
-        delay: Duration,
-    ) -> Result<(), QueueError> {
-        self.push_at(queue, &[job], Some(delay)).await
+        self.push_values(queue, jobs).await
     }
 
     /// Enqueue `jobs` rows now (the checkout queue), in one round trip.
     pub async fn push_refs(&self, queue: Queue, jobs: &[JobRef]) -> Result<(), QueueError> {
-        self.push_at(queue, jobs, None).await
+        self.push_values(queue, jobs).await
     }
 
-    /// Enqueue a `jobs` row to run after `delay` (retries with backoff).
-    pub async fn push_ref_after(
-        &self,
-        queue: Queue,
-        job: JobRef,
-        delay: Duration,
-    ) -> Result<(), QueueError> {
-        self.push_at(queue, &[job], Some(delay)).await
-    }
-
-    async fn push_at<J: Serialize>(
+    /// Push `jobs` due now and announce them on the queue's wake channel. Delayed jobs
+    /// never go through apalis's own (whole-second) schedule: see `delayed.rs`.
+    pub(crate) async fn push_values<J: Serialize>(
         &self,
         queue: Queue,
         jobs: &[J],
-        delay: Option<Duration>,
     ) -> Result<(), QueueError> {
         if jobs.is_empty() {
             return Ok(());
@@ -140,25 +121,19 @@ impl QueueClient {
             .iter()
             .map(|job| {
                 let bytes = serde_json::to_vec(job).expect("job payloads (ids) serialize");
-                let builder = TaskBuilder::new(bytes);
-                match delay {
-                    Some(d) => builder.run_after(d).build(),
-                    None => builder.build(),
-                }
+                TaskBuilder::new(bytes).build()
             })
             .collect();
         let mut conn = self.conn.clone();
         apalis_redis::queries::push_tasks(&mut conn, &config, &tasks).await?;
-        if delay.is_none() {
-            // Best effort: a worker that misses it finds the jobs at its next poll.
-            let announced: Result<i64, _> = redis::cmd("PUBLISH")
-                .arg(self.wake_channel(queue))
-                .arg(jobs.len())
-                .query_async(&mut conn)
-                .await;
-            if let Err(e) = announced {
-                tracing::debug!(error = %e, queue = queue.as_str(), "could not announce a push");
-            }
+        // Best effort: a worker that misses it finds the jobs at its next poll.
+        let announced: Result<i64, _> = redis::cmd("PUBLISH")
+            .arg(self.wake_channel(queue))
+            .arg(jobs.len())
+            .query_async(&mut conn)
+            .await;
+        if let Err(e) = announced {
+            tracing::debug!(error = %e, queue = queue.as_str(), "could not announce a push");
         }
         Ok(())
     }

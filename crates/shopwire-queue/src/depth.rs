@@ -1,5 +1,5 @@
 //! Queue depth read straight from apalis-redis's keys (its own metrics APIs are broken
-//! in 1.0.0: `research/apalis.md` §3).
+//! in 1.0.0: `docs/apalis.md` §9).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -43,9 +43,10 @@ impl QueueClient {
                 .query_async::<u64>(&mut conn)
                 .await?;
         }
+        let (later_due, later_waiting) = self.later_counts(queue).await?;
         Ok(Depth {
-            pending: active + due,
-            scheduled: later,
+            pending: active + due + later_due,
+            scheduled: later + later_waiting,
             running,
         })
     }

@@ -1,5 +1,5 @@
 //! Shopwire's worker: drains the apalis queues on Redis and applies each delivery once,
-//! with Postgres holding every job's state (SPEC §3, §4).
+//! with Postgres holding every job's state (docs/contract.md §3, §4).
 
 pub mod classify;
 pub mod context;
@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod llm;
 pub mod pipeline;
 pub mod poll;
+pub mod promoter;
 pub mod retry;
 pub mod startup;
 pub mod stripe;

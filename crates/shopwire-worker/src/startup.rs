@@ -15,8 +15,8 @@ use tokio::sync::watch;
 
 use crate::context::JobContext;
 use crate::supervisor::{self, QueueOptions};
-use crate::sweeper;
 use crate::trends::schedule;
+use crate::{promoter, sweeper};
 
 /// A built, bound, not yet running worker process.
 pub struct Worker {
@@ -107,6 +107,11 @@ impl Worker {
             stop_rx.clone(),
         ));
         tasks.spawn(schedule::run(self.ctx.clone(), stop_rx.clone()));
+        tasks.spawn(promoter::run(
+            self.ctx.clone(),
+            self.options.poll_interval,
+            stop_rx.clone(),
+        ));
         tracing::info!(instance = %self.ctx.instance, "shopwire-worker running");
 
         shutdown.await;

@@ -184,6 +184,13 @@ pub async fn claim(
     .await
 }
 
+/// How long until a delivery waiting for its next attempt is due, and its queue, if it
+/// is waiting for one (a job that came before its time is scheduled again).
+pub async fn due_in(pool: &PgPool, id: InboxId) -> Result<Option<(Duration, Queue)>, sqlx::Error> {
+    let wait = super::next_attempt_in(pool, super::Retried::Inbox, id.get()).await?;
+    Ok(wait.map(|(wait, provider)| (wait, Queue::for_provider_name(&provider))))
+}
+
 /// Mark a claimed delivery done (inside the transaction that applied its effects).
 /// Returns false if the lease was lost, in which case the caller must roll back.
 pub async fn finish(

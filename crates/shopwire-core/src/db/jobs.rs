@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::db::inbox::{AfterFailure, InboxId};
+use crate::jobs::Queue;
 
 /// The id of a `jobs` row.
 #[derive(
@@ -104,6 +105,13 @@ pub async fn claim(
     .bind(lease.as_secs_f64())
     .fetch_optional(pool)
     .await
+}
+
+/// How long until a job waiting for its next attempt is due, and its queue, if it is
+/// waiting for one.
+pub async fn due_in(pool: &PgPool, id: JobId) -> Result<Option<(Duration, Queue)>, sqlx::Error> {
+    let wait = super::next_attempt_in(pool, super::Retried::Jobs, id.get()).await?;
+    Ok(wait.and_then(|(wait, queue)| Some((wait, Queue::from_name(&queue)?))))
 }
 
 /// Mark a claimed job done (inside the transaction that applied its effects). Returns

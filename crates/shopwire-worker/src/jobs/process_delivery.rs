@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use shopwire_core::db::inbox::{self, AfterFailure, Claimed, InboxId};
-use shopwire_core::domain::Provider;
 use shopwire_core::jobs::{InboxJob, Queue};
 use tracing::Instrument;
 
@@ -46,8 +45,8 @@ pub async fn process(ctx: &JobContext, id: InboxId) {
     let claimed = match inbox::claim(&ctx.pool, id, &ctx.instance, ctx.lease).await {
         Ok(Some(claimed)) => claimed,
         Ok(None) => {
-            tracing::debug!("already done, leased elsewhere or not yet due; nothing to do");
-            return;
+            let due = inbox::due_in(&ctx.pool, id).await;
+            return super::schedule_if_early(ctx, due, InboxJob { inbox_id: id }).await;
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not claim; the sweeper will retry it");
@@ -121,9 +120,5 @@ async fn record_failure(
 }
 
 fn queue_of(claimed: &Claimed) -> Queue {
-    claimed
-        .provider
-        .parse::<Provider>()
-        .map(Queue::for_provider)
-        .unwrap_or(Queue::Messages)
+    Queue::for_provider_name(&claimed.provider)
 }

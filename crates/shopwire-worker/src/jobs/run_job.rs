@@ -44,8 +44,8 @@ pub async fn process(ctx: &JobContext, id: JobId) {
     let claimed = match jobs::claim(&ctx.pool, id, ctx.lease).await {
         Ok(Some(claimed)) => claimed,
         Ok(None) => {
-            tracing::debug!("already done, leased elsewhere or not yet due; nothing to do");
-            return;
+            let due = jobs::due_in(&ctx.pool, id).await;
+            return super::schedule_if_early(ctx, due, JobRef { job_id: id }).await;
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not claim; the sweeper will retry it");

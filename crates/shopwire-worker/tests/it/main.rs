@@ -10,6 +10,7 @@ mod private_redis;
 mod processing;
 mod replies;
 mod resilience;
+mod retry_timing;
 mod stripe_events;
 mod stripe_support;
 mod sweeping;
