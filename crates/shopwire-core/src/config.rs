@@ -109,9 +109,10 @@ pub struct Settings {
     pub stripe_secret_key: Option<SecretString>,
     /// `STRIPE_API_BASE`, default `https://api.stripe.com`.
     pub stripe_api_base: String,
-    /// `CHECKOUT_SUCCESS_URL`.
+    /// `CHECKOUT_SUCCESS_URL`: where Stripe sends the buyer after paying; required when
+    /// `STRIPE_SECRET_KEY` is set (Stripe's hosted Checkout needs a `success_url`).
     pub checkout_success_url: Option<String>,
-    /// `CHECKOUT_CANCEL_URL`.
+    /// `CHECKOUT_CANCEL_URL`: optional.
     pub checkout_cancel_url: Option<String>,
     /// `TIKTOK_SHOP_API_BASE`, default `https://open-api.tiktokglobalshop.com`.
     pub tiktok_shop_api_base: String,
@@ -316,6 +317,14 @@ impl Settings {
             return Err(ConfigError::new(
                 "JOB_BACKOFF_BASE_MS",
                 "is larger than JOB_BACKOFF_MAX_MS",
+            ));
+        }
+        // Stripe refuses a hosted Checkout Session without `success_url`: without one,
+        // every checkout job would be dead-lettered by its 400.
+        if self.stripe_secret_key.is_some() && self.checkout_success_url.is_none() {
+            return Err(ConfigError::new(
+                "CHECKOUT_SUCCESS_URL",
+                "is required when STRIPE_SECRET_KEY is set (Stripe Checkout needs a success_url)",
             ));
         }
         // Stripe accepts a Checkout Session `expires_at` 30 min to 24 h after creation.

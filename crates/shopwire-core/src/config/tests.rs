@@ -65,11 +65,55 @@ fn production_refuses_unsigned_webhooks() {
 fn stripe_checkout_needs_a_reservation_ttl_stripe_accepts() {
     let err = settings(&[
         ("STRIPE_SECRET_KEY", "sk_test_x"),
+        ("CHECKOUT_SUCCESS_URL", "https://shop.example.com/thanks"),
         ("RESERVATION_TTL_SECS", "600"),
     ])
     .expect_err("under 31 minutes");
     assert_eq!(err.var(), "RESERVATION_TTL_SECS");
-    settings(&[("STRIPE_SECRET_KEY", "sk_test_x")]).expect("one hour is fine");
+    settings(&[
+        ("STRIPE_SECRET_KEY", "sk_test_x"),
+        ("CHECKOUT_SUCCESS_URL", "https://shop.example.com/thanks"),
+    ])
+    .expect("one hour is fine");
+}
+
+#[test]
+fn stripe_checkout_needs_a_success_url() {
+    // Stripe refuses a hosted Checkout Session without `success_url` (400), so every
+    // checkout job would be dead-lettered: refuse to start instead.
+    for blank in [None, Some(""), Some("   ")] {
+        let mut vars = vec![("STRIPE_SECRET_KEY", "sk_test_x")];
+        if let Some(value) = blank {
+            vars.push(("CHECKOUT_SUCCESS_URL", value));
+        }
+        let err = settings(&vars).expect_err("no success URL");
+        assert_eq!(err.var(), "CHECKOUT_SUCCESS_URL", "{blank:?}");
+        let line = err.to_string();
+        assert!(line.starts_with("CHECKOUT_SUCCESS_URL: "), "{line}");
+        assert!(line.contains("STRIPE_SECRET_KEY"), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+    let s = settings(&[
+        ("STRIPE_SECRET_KEY", "sk_test_x"),
+        (
+            "CHECKOUT_SUCCESS_URL",
+            "https://shop.example.com/thanks?session_id={CHECKOUT_SESSION_ID}",
+        ),
+    ])
+    .expect("with a success URL");
+    assert_eq!(
+        s.checkout_success_url.as_deref(),
+        Some("https://shop.example.com/thanks?session_id={CHECKOUT_SESSION_ID}")
+    );
+    assert_eq!(s.checkout_cancel_url, None, "the cancel URL stays optional");
+    // Without Stripe checkout, no redirect is needed.
+    settings(&[]).expect("no Stripe key, no success URL");
+    let err = settings(&[
+        ("STRIPE_SECRET_KEY", "sk_test_x"),
+        ("CHECKOUT_SUCCESS_URL", "shop.example.com/thanks"),
+    ])
+    .expect_err("not a URL");
+    assert_eq!(err.var(), "CHECKOUT_SUCCESS_URL");
 }
 
 #[test]
@@ -80,6 +124,7 @@ fn secrets_never_appear_in_debug_output() {
             "whsec_supersecret1,whsec_supersecret2",
         ),
         ("STRIPE_SECRET_KEY", "sk_live_supersecret3"),
+        ("CHECKOUT_SUCCESS_URL", "https://shop.example.com/thanks"),
     ])
     .expect("valid");
     let debug = format!("{s:?}");

@@ -3,6 +3,7 @@
 mod accepted;
 mod body_limits;
 mod concurrency;
+mod configuration;
 mod duplicates;
 mod group_commit;
 mod helpers;

@@ -491,3 +491,27 @@ async fn a_job_stripe_kept_failing_dies_then_a_replay_completes_it_once(pool: Pg
         "every attempt, before and after the replay, carries the order number"
     );
 }
+
+/// Stripe refuses a hosted Checkout Session without `success_url`: the worker binary
+/// refuses to start without one, in one line naming the variable, before touching
+/// Postgres or Redis.
+#[test]
+fn the_worker_binary_refuses_to_start_with_a_stripe_key_and_no_success_url() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopwire-worker"))
+        .env_clear()
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("REDIS_URL", "redis://127.0.0.1:1")
+        .env("STRIPE_SECRET_KEY", KEY)
+        .env("CHECKOUT_CANCEL_URL", "https://shop.example.com/cart")
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
+    assert!(!line.contains('\n'), "one line: {stderr}");
+    assert!(
+        line.starts_with("shopwire-worker: configuration error: CHECKOUT_SUCCESS_URL: "),
+        "{stderr}"
+    );
+    assert!(!line.contains(KEY), "the key stays secret: {stderr}");
+}

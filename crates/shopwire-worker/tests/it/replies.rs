@@ -22,6 +22,10 @@ fn env(stripe: &MockServer, tiktok: &MockServer) -> impl FnOnce(&mut HashMap<Str
     move |env| {
         env.insert("STRIPE_SECRET_KEY".into(), "sk_test_replies".into());
         env.insert("STRIPE_API_BASE".into(), stripe);
+        env.insert(
+            "CHECKOUT_SUCCESS_URL".into(),
+            "https://shop.example.com/thanks".into(),
+        );
         env.insert("TIKTOK_MESSAGING_TOKEN".into(), "tt_token_replies".into());
         env.insert("TIKTOK_MESSAGING_API_BASE".into(), tiktok);
     }
