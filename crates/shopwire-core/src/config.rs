@@ -1,6 +1,6 @@
 //! One `Settings`, read from the environment once at startup.
 //!
-//! Every variable of SPEC §6 lives here with its default. A missing or invalid value
+//! Every variable of docs/contract.md §6 lives here with its default. A missing or invalid value
 //! stops startup with one line naming the variable. Secrets are `SecretString` and
 //! never appear in `Debug` output. Nothing else in the workspace reads `std::env`.
 

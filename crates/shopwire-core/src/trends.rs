@@ -1,5 +1,5 @@
 //! Trend scoring and inventory velocity: pure, deterministic functions of their inputs
-//! (SPEC §3 "Trends"; the formulas and their reasoning are in `docs/trends.md`).
+//! (docs/contract.md §3 "Trends"; the formulas and their reasoning are in `docs/trends.md`).
 //!
 //! Nothing here reads a clock or a database: callers pass `now`, the snapshots and the
 //! sales, so the same inputs always give the same scores.

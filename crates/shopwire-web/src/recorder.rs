@@ -4,7 +4,7 @@
 //! A few flushers take turns on one channel. A flusher takes every delivery waiting (up to
 //! [`MAX_BATCH`]) without lingering, so a lone delivery is recorded at once and a burst
 //! forms batches on its own while the previous commit is in flight. Synchronous commit
-//! stays on; nothing is answered before it is durable (SPEC §8.1).
+//! stays on; nothing is answered before it is durable (docs/contract.md §8.1).
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! Intent of a TikTok DM or live comment (SPEC §3 "Messages"): `buy | question | feedback |
-//! complaint | other` with a score in [0, 1].
+//! Intent of a TikTok DM or live comment (docs/contract.md §3 "Messages"):
+//! `buy | question | feedback | complaint | other` with a score in [0, 1].
 //!
 //! The built-in [`RuleClassifier`] needs no network and answers in microseconds; the
 //! optional [`LlmClassifier`] asks an OpenAI- or Anthropic-style API and falls back to the

@@ -2,7 +2,7 @@
 //!
 //! apalis-core's `IntervalStrategy` replaces its fired timer without polling the new one,
 //! so no waker is registered and an idle worker sleeps until the next heartbeat (up to
-//! 30 s; `research/apalis.md` §4). This one polls the interval again after each tick,
+//! 30 s; `docs/apalis.md` §4). This one polls the interval again after each tick,
 //! which registers the waker for the next tick.
 
 use std::sync::Arc;

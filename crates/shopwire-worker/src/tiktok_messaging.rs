@@ -3,7 +3,7 @@
 //! `POST {TIKTOK_MESSAGING_API_BASE}/open_api/v1.3/business/message/send/` with the
 //! `Access-Token` header; TikTok answers HTTP 200 with `{"code": 0}` on success. The path
 //! and body follow open-source integrations of the Business Messaging API
-//! (`research/webhooks.md` §5); the base URL is configurable, so a deployment can point at
+//! (`docs/protocols.md` §5); the base URL is configurable, so a deployment can point at
 //! a relay if TikTok's shape differs for its account.
 
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! Trend signals and stock velocity (SPEC §3 "Trends"): who scores signals, the periodic
-//! RapidAPI fetch, and the schedule that enqueues the scoring job. The job itself is
+//! Trend signals and stock velocity (docs/contract.md §3 "Trends"): who scores signals, the
+//! periodic RapidAPI fetch, and the schedule that enqueues the scoring job. The job itself is
 //! [`crate::jobs::score_trends`]; the formulas are in `shopwire_core::trends`.
 
 pub mod llm_scorer;

@@ -1,4 +1,4 @@
-//! Fault injection against real services (SPEC §4, §8.1, §8.4): the real worker binary
+//! Fault injection against real services (docs/contract.md §4, §8.1, §8.4): the real worker binary
 //! SIGKILLed mid-drain, a flushed Redis prefix, a private Postgres restarted under the web,
 //! a poison delivery among good ones, and a flood of hostile requests.
 

@@ -1,4 +1,5 @@
-//! `classify`: stdin lines → JSON lines `{"text","intent","score"}` on stdout (SPEC §5).
+//! `classify`: stdin lines → JSON lines `{"text","intent","score"}` on stdout
+//! (docs/contract.md §5).
 //!
 //! Needs no database. With the full environment it uses the configured classifier
 //! (`INTENT_CLASSIFIER`); without `DATABASE_URL` it uses the built-in rules.

@@ -100,7 +100,7 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
     }
 }
 
-/// A product as `inventory list` shows it: the SPEC §5 fields, then its velocity.
+/// A product as `inventory list` shows it: the docs/contract.md §5 fields, then its velocity.
 #[derive(Debug, Serialize)]
 struct Line {
     #[serde(flatten)]

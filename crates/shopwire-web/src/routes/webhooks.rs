@@ -1,6 +1,6 @@
 //! `POST /webhooks/{stripe,tiktok-shop,tiktok,comments}`: one generic handler, parameterised
-//! by provider, in the order SPEC §2 fixes: size → signature → record → enqueue → answer.
-//! Recording and enqueueing happen in the [`crate::recorder`]'s shared batches.
+//! by provider, in the order docs/contract.md §2 fixes: size → signature → record → enqueue →
+//! answer. Recording and enqueueing happen in the [`crate::recorder`]'s shared batches.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

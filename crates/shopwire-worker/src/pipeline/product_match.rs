@@ -3,7 +3,7 @@
 
 use shopwire_core::db::messages::CatalogEntry;
 
-/// Below this a match is not trusted (SPEC §3).
+/// Below this a match is not trusted (docs/contract.md §3).
 pub const MIN_CONFIDENCE: f32 = 0.7;
 
 /// Confidence given to the product on screen when the text names none.

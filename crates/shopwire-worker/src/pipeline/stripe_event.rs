@@ -1,7 +1,7 @@
-//! Stripe events → the order state machine (SPEC §3).
+//! Stripe events → the order state machine (docs/contract.md §3).
 //!
 //! `data.object` is read loosely — only the fields acted on, all optional — so a change of
-//! API version cannot break parsing (`research/webhooks.md` §1.6). The order is found by
+//! API version cannot break parsing (`docs/protocols.md` §1.4). The order is found by
 //! our `ORD-…` number (`client_reference_id`, `metadata.order_id`), the Checkout Session
 //! id or the PaymentIntent id. Each applied event records a `payments` row (unique per
 //! Stripe event id) in the same transaction as the order change and the inbox mark, and

@@ -1,4 +1,4 @@
-//! TikTok Shop notifications → orders (SPEC §3): topic 1 upserts the order by TikTok's
+//! TikTok Shop notifications → orders (docs/contract.md §3): topic 1 upserts the order by TikTok's
 //! order id and walks its status forward, monotonic in `update_time`; topic 11's completed
 //! cancellation cancels it and topic 12's completed return refunds it, both restocking.
 //! Other topics are `ignored`.

@@ -1,10 +1,10 @@
 //! Stripe's event envelope and the fields of `data.object` the worker reads. Every field
 //! of the object is optional and unknown ones are skipped, so a change of API version
-//! cannot break parsing (`research/webhooks.md` §1.6).
+//! cannot break parsing (`docs/protocols.md` §1.4).
 
 use serde::Deserialize;
 
-/// An event envelope (`research/webhooks.md` §1.7).
+/// An event envelope (`docs/protocols.md` §1.5).
 #[derive(Debug, Deserialize)]
 pub struct Event {
     /// `evt_…`, the inbox dedupe key.

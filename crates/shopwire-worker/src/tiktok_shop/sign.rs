@@ -1,5 +1,5 @@
-//! TikTok Shop Open API request signing (the `sign` query parameter; `research/webhooks.md`
-//! §3.2's note). Not the webhook scheme, which signs `app_key || body` instead.
+//! TikTok Shop Open API request signing (the `sign` query parameter; `docs/protocols.md`
+//! §3). Not the webhook scheme, which signs `app_key || body` instead.
 //!
 //! ```text
 //! string_to_sign = app_secret

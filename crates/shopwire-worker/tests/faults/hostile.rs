@@ -1,4 +1,4 @@
-//! SPEC §8.4: 1,500 malformed or hostile requests while the worker runs earn no 5xx and
+//! docs/contract.md §8.4: 1,500 malformed or hostile requests while the worker runs earn no 5xx and
 //! no panic; afterwards the web and the worker both answer and a normal delivery is
 //! still processed.
 

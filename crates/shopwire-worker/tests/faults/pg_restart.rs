@@ -1,5 +1,5 @@
-//! SPEC §2 and §8.1 through a Postgres restart: while deliveries keep arriving, a private
-//! Postgres is stopped and started again under the web. The web answers 503 while it is
+//! docs/contract.md §2 and §8.1 through a Postgres restart: while deliveries keep arriving, a
+//! private Postgres is stopped and started again under the web. The web answers 503 while it is
 //! down, never a 2xx without a record, and accepts again on its own once it is back.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

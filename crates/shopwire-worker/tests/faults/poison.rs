@@ -1,4 +1,4 @@
-//! SPEC §4: a poison delivery dies alone. A Stripe event naming an `ORD-…` order that
+//! docs/contract.md §4: a poison delivery dies alone. A Stripe event naming an `ORD-…` order that
 //! does not exist (permanent) and a refund that keeps overtaking its payment (transient,
 //! retried until `JOB_MAX_ATTEMPTS`) end `dead`; the good deliveries around them, on the
 //! same queues, are all processed.

@@ -1,4 +1,4 @@
-//! SPEC §8.1 through a Redis flush: deliveries recorded and enqueued, then every key of
+//! docs/contract.md §8.1 through a Redis flush: deliveries recorded and enqueued, then every key of
 //! the queue wiped before any worker ran; the sweeper brings each one back from Postgres.
 
 use shopwire_core::domain::Provider;

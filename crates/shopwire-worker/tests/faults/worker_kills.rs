@@ -1,4 +1,4 @@
-//! SPEC §8.1 and §8.2 through crashes: the worker process is SIGKILLed twice while it
+//! docs/contract.md §8.1 and §8.2 through crashes: the worker process is SIGKILLed twice while it
 //! drains 1,000 mixed deliveries; every delivery is still applied, each exactly once.
 
 use futures::StreamExt;

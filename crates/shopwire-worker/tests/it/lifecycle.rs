@@ -1,4 +1,4 @@
-//! Health, readiness, metrics and shutdown of the worker process (SPEC §3, §8.5).
+//! Health, readiness, metrics and shutdown of the worker process (docs/contract.md §3, §8.5).
 
 use serde_json::{Value, json};
 use sqlx::PgPool;

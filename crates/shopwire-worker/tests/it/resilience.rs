@@ -1,4 +1,4 @@
-//! Bad input and a bad Redis do not stop the worker (SPEC §8.1, §8.4).
+//! Bad input and a bad Redis do not stop the worker (docs/contract.md §8.1, §8.4).
 
 use apalis_core::task::builder::TaskBuilder;
 use shopwire_core::jobs::{InboxJob, Queue};

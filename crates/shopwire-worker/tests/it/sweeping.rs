@@ -1,5 +1,5 @@
 //! The sweeper: what Redis never saw, lost, or what a dead worker held, is processed
-//! anyway (SPEC §8.1).
+//! anyway (docs/contract.md §8.1).
 
 use sqlx::PgPool;
 
