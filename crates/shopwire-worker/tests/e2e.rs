@@ -59,7 +59,10 @@ impl System {
             ("STRIPE_WEBHOOK_SECRETS", "whsec_e2e".into()),
             ("STRIPE_SECRET_KEY", "sk_test_e2e".into()),
             ("STRIPE_API_BASE", stripe.uri()),
-            ("CHECKOUT_SUCCESS_URL", "https://shop.example.com/thanks".into()),
+            (
+                "CHECKOUT_SUCCESS_URL",
+                "https://shop.example.com/thanks".into(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
