@@ -119,7 +119,8 @@ pub struct Settings {
     /// `TIKTOK_SHOP_ACCESS_TOKEN`: the shop's API token; with the app key and secret, order
     /// line items come from the TikTok Shop API.
     pub tiktok_shop_access_token: Option<SecretString>,
-    /// `TIKTOK_SHOP_SHOP_CIPHER`: the shop's `shop_cipher`, sent on every API call when set.
+    /// `TIKTOK_SHOP_SHOP_CIPHER`: the shop's `shop_cipher`, sent on every API call; required
+    /// when the API is configured (see [`Settings::tiktok_shop_api_configured`]).
     pub tiktok_shop_shop_cipher: Option<String>,
     /// `TIKTOK_MESSAGING_API_BASE`, default `https://business-api.tiktok.com`.
     pub tiktok_messaging_api_base: String,
@@ -258,10 +259,12 @@ impl Settings {
             llm_api_key: r.secret("LLM_API_KEY"),
             llm_api_base: r.optional_url("LLM_API_BASE")?,
             buy_intent_threshold: r.fraction("BUY_INTENT_THRESHOLD", 0.5)?,
+            // A hold may be shorter than Stripe's 30-minute session minimum: when it
+            // lapses the session is expired at Stripe before the stock is released.
             reservation_ttl: Duration::from_secs(r.number(
                 "RESERVATION_TTL_SECS",
                 3600,
-                1..=7 * 86_400,
+                60..=86_400,
             )?),
             job_max_attempts: r.number("JOB_MAX_ATTEMPTS", 8, 1..=100)?,
             job_backoff_base: Duration::from_millis(r.number(
@@ -327,20 +330,19 @@ impl Settings {
                 "is required when STRIPE_SECRET_KEY is set (Stripe Checkout needs a success_url)",
             ));
         }
-        // Stripe accepts a Checkout Session `expires_at` 30 min to 24 h after creation.
-        if self.stripe_secret_key.is_some()
-            && !(Duration::from_secs(31 * 60)..=Duration::from_secs(24 * 3600))
-                .contains(&self.reservation_ttl)
-        {
-            return Err(ConfigError::new(
-                "RESERVATION_TTL_SECS",
-                "must be between 1860 and 86400 when STRIPE_SECRET_KEY is set (Stripe Checkout expiry window)",
-            ));
-        }
         if self.tiktok_shop_app_secrets.is_empty() != self.tiktok_shop_app_key.is_none() {
             return Err(ConfigError::new(
                 "TIKTOK_SHOP_APP_KEY",
                 "TIKTOK_SHOP_APP_KEY and TIKTOK_SHOP_APP_SECRETS must be set together",
+            ));
+        }
+        // Get Order Detail (202309) requires `shop_cipher`: without it every call is refused
+        // and every TikTok Shop order would be dead-lettered.
+        if self.tiktok_shop_api_configured() && self.tiktok_shop_shop_cipher.is_none() {
+            return Err(ConfigError::new(
+                "TIKTOK_SHOP_SHOP_CIPHER",
+                "is required when the TikTok Shop API is configured (TIKTOK_SHOP_ACCESS_TOKEN with \
+                 the app key and secret): Get Order Detail needs the shop's shop_cipher",
             ));
         }
         if self.intent_classifier != ClassifierKind::Rules
@@ -373,6 +375,15 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// True when the worker calls the TikTok Shop API: `TIKTOK_SHOP_APP_KEY`,
+    /// `TIKTOK_SHOP_APP_SECRETS` and `TIKTOK_SHOP_ACCESS_TOKEN` are all set (then
+    /// `TIKTOK_SHOP_SHOP_CIPHER` must be too).
+    pub fn tiktok_shop_api_configured(&self) -> bool {
+        self.tiktok_shop_app_key.is_some()
+            && !self.tiktok_shop_app_secrets.is_empty()
+            && self.tiktok_shop_access_token.is_some()
     }
 
     /// True when unsigned deliveries are accepted (development only).

@@ -2,7 +2,9 @@
 
 pub mod apply_delivery;
 pub mod create_checkout;
+pub mod expire_checkout;
 pub mod process_delivery;
+pub mod refund_payment;
 pub mod reply_to_buyer;
 pub mod run_job;
 pub mod score_trends;

@@ -4,6 +4,7 @@
 mod checkout_sessions;
 pub mod event;
 mod form;
+mod payments;
 
 use std::time::Duration;
 
@@ -12,7 +13,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use shopwire_core::config::Settings;
 
-pub use checkout_sessions::{CheckoutSession, NewCheckoutSession};
+use crate::jobs::apply_delivery::JobError;
+
+pub use checkout_sessions::{CheckoutSession, NewCheckoutSession, SessionState};
+pub use payments::Refund;
 
 /// The API version requests are rendered at (the one the webhook fixtures use).
 pub const API_VERSION: &str = "2025-06-30.basil";
@@ -43,6 +47,8 @@ pub enum StripeError {
     Api {
         /// HTTP status.
         status: u16,
+        /// Stripe's error `code` (`rate_limit`, `resource_missing`, …), if sent.
+        code: Option<String>,
         /// Stripe's error type, code and message (never our secret or personal data).
         message: String,
         /// Stripe's `Retry-After`, if sent.
@@ -60,7 +66,8 @@ pub enum StripeError {
 
 impl StripeError {
     /// True when the same request may succeed later: no answer, 409 (a concurrent request
-    /// with the same idempotency key), 429 or 5xx — unless Stripe said otherwise in
+    /// with the same idempotency key), 429, a 400 with code `rate_limit` (how Stripe's
+    /// older API versions answered rate limiting) or 5xx — unless Stripe said otherwise in
     /// `Stripe-Should-Retry`, as its own SDKs honour. Other 4xx fail the same way again.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -69,6 +76,11 @@ impl StripeError {
                 should_retry: Some(retry),
                 ..
             } => *retry,
+            StripeError::Api {
+                status: 400,
+                code: Some(code),
+                ..
+            } => code == "rate_limit",
             StripeError::Api { status, .. } => matches!(status, 409 | 429 | 500..=599),
             StripeError::Decode(_) => false,
         }
@@ -79,6 +91,19 @@ impl StripeError {
         match self {
             StripeError::Api { retry_after, .. } => *retry_after,
             _ => None,
+        }
+    }
+}
+
+impl From<StripeError> for JobError {
+    fn from(e: StripeError) -> Self {
+        if e.is_transient() {
+            JobError::Transient {
+                retry_after: e.retry_after(),
+                message: e.to_string(),
+            }
+        } else {
+            JobError::permanent(e.to_string())
         }
     }
 }
@@ -102,24 +127,39 @@ impl StripeClient {
         })
     }
 
-    /// POST `params` form-encoded to `path` with `idempotency_key`, and decode the answer.
+    /// POST the form `body` to `path` with `idempotency_key`, and decode the answer.
     async fn post<T: for<'de> Deserialize<'de>>(
         &self,
         path: &str,
-        params: &[(String, String)],
+        body: String,
         idempotency_key: &str,
     ) -> Result<T, StripeError> {
-        let response = self
+        let request = self
             .http
             .post(format!("{}{path}", self.base))
-            .bearer_auth(self.key.expose_secret())
             .header("Idempotency-Key", idempotency_key)
-            .header("Stripe-Version", API_VERSION)
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
-            .body(form::encode(params))
+            .body(body);
+        self.send(request).await
+    }
+
+    /// GET `path` (reading an object back: a session, a charge) and decode the answer.
+    async fn get<T: for<'de> Deserialize<'de>>(&self, path: &str) -> Result<T, StripeError> {
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await
+    }
+
+    /// Authenticate, pin the API version, send, and classify the answer.
+    async fn send<T: for<'de> Deserialize<'de>>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, StripeError> {
+        let response = request
+            .bearer_auth(self.key.expose_secret())
+            .header("Stripe-Version", API_VERSION)
             .send()
             .await
             .map_err(|e| StripeError::Transport(e.without_url().to_string()))?;
@@ -143,9 +183,11 @@ impl StripeClient {
             .await
             .map_err(|e| StripeError::Transport(e.without_url().to_string()))?;
         if !status.is_success() {
+            let (code, message) = error_message(&body);
             return Err(StripeError::Api {
                 status: status.as_u16(),
-                message: error_message(&body),
+                code,
+                message,
                 retry_after,
                 should_retry,
             });
@@ -169,20 +211,24 @@ struct ErrorDetail {
     message: Option<String>,
 }
 
-/// Stripe's `{"error": {type, code, message}}` as one line, bounded in length.
-fn error_message(body: &[u8]) -> String {
-    let text = match serde_json::from_slice::<ErrorBody>(body) {
+/// Stripe's `{"error": {type, code, message}}`: its code, and all three as one line,
+/// bounded in length.
+fn error_message(body: &[u8]) -> (Option<String>, String) {
+    let (code, text) = match serde_json::from_slice::<ErrorBody>(body) {
         Ok(ErrorBody { error }) => {
-            let kind = [error.kind, error.code]
+            let kind = [error.kind, error.code.clone()]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
                 .join("/");
-            format!("{kind}: {}", error.message.unwrap_or_default())
+            (
+                error.code,
+                format!("{kind}: {}", error.message.unwrap_or_default()),
+            )
         }
-        Err(_) => "no Stripe error body".to_owned(),
+        Err(_) => (None, "no Stripe error body".to_owned()),
     };
-    text.chars().take(500).collect()
+    (code, text.chars().take(500).collect())
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date.
@@ -220,6 +266,7 @@ mod tests {
     fn which_failures_are_worth_retrying() {
         let api = |status| StripeError::Api {
             status,
+            code: None,
             message: String::new(),
             retry_after: None,
             should_retry: None,
@@ -232,6 +279,7 @@ mod tests {
         }
         let told = |status, retry| StripeError::Api {
             status,
+            code: None,
             message: String::new(),
             retry_after: None,
             should_retry: Some(retry),
@@ -242,6 +290,18 @@ mod tests {
         );
         assert!(told(400, true).is_transient());
         assert!(StripeError::Transport("timed out".into()).is_transient());
+        let coded = |code: &str| StripeError::Api {
+            status: 400,
+            code: Some(code.to_owned()),
+            message: String::new(),
+            retry_after: None,
+            should_retry: None,
+        };
+        assert!(
+            coded("rate_limit").is_transient(),
+            "legacy API versions answer rate limiting with 400 rate_limit"
+        );
+        assert!(!coded("parameter_missing").is_transient());
         assert!(!StripeError::Decode("no id".into()).is_transient());
     }
 
@@ -250,8 +310,15 @@ mod tests {
         let body = br#"{"error":{"type":"invalid_request_error","code":"parameter_missing","message":"Missing required param: line_items."}}"#;
         assert_eq!(
             error_message(body),
-            "invalid_request_error/parameter_missing: Missing required param: line_items."
+            (
+                Some("parameter_missing".to_owned()),
+                "invalid_request_error/parameter_missing: Missing required param: line_items."
+                    .to_owned()
+            )
         );
-        assert_eq!(error_message(b"<html>"), "no Stripe error body");
+        assert_eq!(
+            error_message(b"<html>"),
+            (None, "no Stripe error body".to_owned())
+        );
     }
 }

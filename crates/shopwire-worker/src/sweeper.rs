@@ -15,6 +15,7 @@ use shopwire_core::jobs::{InboxJob, JobRef, Queue};
 use tokio::sync::watch;
 
 use crate::context::JobContext;
+use crate::jobs::run_job;
 
 /// Deliveries the sweeper re-enqueued.
 pub const SWEPT_TOTAL: &str = "shopwire_swept_total";
@@ -48,15 +49,28 @@ pub async fn run(
             Ok(n) => tracing::warn!(deliveries = n, "sweeper re-enqueued stranded deliveries"),
             Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
         }
-        match shopwire_core::db::orders::expire_reservations(&ctx.pool, BATCH).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(orders = n, "released expired reservations"),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not release expired reservations; will retry")
-            }
-        }
+        lapse_holds(&ctx).await;
         if let Err(e) = publish_gauges(&ctx).await {
             tracing::debug!(error = %e, "could not read queue gauges");
+        }
+    }
+}
+
+/// Deal with holds past their expiry: release them, or (Stripe configured, a session
+/// exists) push the job that expires the session first.
+pub async fn lapse_holds(ctx: &JobContext) {
+    let via_stripe = ctx.stripe.as_ref().map(|_| Queue::Checkout.as_str());
+    match shopwire_core::db::orders::expire_reservations(&ctx.pool, BATCH, via_stripe).await {
+        Ok(lapsed) => {
+            if lapsed.released > 0 {
+                tracing::info!(orders = lapsed.released, "released expired reservations");
+            }
+            for job in lapsed.session_jobs {
+                run_job::enqueue(ctx, Queue::Checkout, job).await;
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not release expired reservations; will retry")
         }
     }
 }

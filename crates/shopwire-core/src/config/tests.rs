@@ -62,19 +62,28 @@ fn production_refuses_unsigned_webhooks() {
 }
 
 #[test]
-fn stripe_checkout_needs_a_reservation_ttl_stripe_accepts() {
-    let err = settings(&[
+fn holds_last_a_minute_to_a_day_with_or_without_stripe() {
+    let stripe = [
         ("STRIPE_SECRET_KEY", "sk_test_x"),
         ("CHECKOUT_SUCCESS_URL", "https://shop.example.com/thanks"),
-        ("RESERVATION_TTL_SECS", "600"),
-    ])
-    .expect_err("under 31 minutes");
-    assert_eq!(err.var(), "RESERVATION_TTL_SECS");
-    settings(&[
-        ("STRIPE_SECRET_KEY", "sk_test_x"),
-        ("CHECKOUT_SUCCESS_URL", "https://shop.example.com/thanks"),
-    ])
-    .expect("one hour is fine");
+    ];
+    for ttl in ["60", "600", "86400"] {
+        let with_stripe = [stripe[0], stripe[1], ("RESERVATION_TTL_SECS", ttl)];
+        let s = settings(&with_stripe).expect("shorter than a Stripe session is fine");
+        assert_eq!(s.reservation_ttl.as_secs().to_string(), ttl);
+        settings(&[("RESERVATION_TTL_SECS", ttl)]).expect("fine without Stripe too");
+    }
+    for ttl in ["59", "86401", "0"] {
+        let err = settings(&[stripe[0], stripe[1], ("RESERVATION_TTL_SECS", ttl)])
+            .expect_err("outside 60..=86400");
+        assert_eq!(err.var(), "RESERVATION_TTL_SECS");
+        assert_eq!(
+            settings(&[("RESERVATION_TTL_SECS", ttl)])
+                .expect_err("outside 60..=86400")
+                .var(),
+            "RESERVATION_TTL_SECS"
+        );
+    }
 }
 
 #[test]
@@ -148,6 +157,35 @@ fn a_route_without_secrets_has_no_verifier_unless_unsigned_is_allowed() {
 fn tiktok_shop_key_and_secrets_come_together() {
     let err = settings(&[("TIKTOK_SHOP_APP_SECRETS", "s")]).expect_err("key missing");
     assert_eq!(err.var(), "TIKTOK_SHOP_APP_KEY");
+}
+
+#[test]
+fn the_tiktok_shop_api_needs_a_shop_cipher() {
+    // Get Order Detail (202309) requires `shop_cipher`.
+    let api = [
+        ("TIKTOK_SHOP_APP_KEY", "key"),
+        ("TIKTOK_SHOP_APP_SECRETS", "secret"),
+        ("TIKTOK_SHOP_ACCESS_TOKEN", "token"),
+    ];
+    for cipher in [None, Some(""), Some("  ")] {
+        let mut vars = api.to_vec();
+        if let Some(value) = cipher {
+            vars.push(("TIKTOK_SHOP_SHOP_CIPHER", value));
+        }
+        let err = settings(&vars).expect_err("no shop cipher");
+        assert_eq!(err.var(), "TIKTOK_SHOP_SHOP_CIPHER", "{cipher:?}");
+        let line = err.to_string();
+        assert!(line.starts_with("TIKTOK_SHOP_SHOP_CIPHER: "), "{line}");
+        assert!(!line.contains('\n'), "{line}");
+    }
+    let mut vars = api.to_vec();
+    vars.push(("TIKTOK_SHOP_SHOP_CIPHER", "ROW_abc"));
+    let s = settings(&vars).expect("with a cipher");
+    assert!(s.tiktok_shop_api_configured());
+    assert_eq!(s.tiktok_shop_shop_cipher.as_deref(), Some("ROW_abc"));
+    // Webhook verification alone (no access token) calls no API and needs no cipher.
+    let s = settings(&api[..2]).expect("webhooks only");
+    assert!(!s.tiktok_shop_api_configured());
 }
 
 #[test]

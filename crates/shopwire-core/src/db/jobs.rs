@@ -49,19 +49,13 @@ pub async fn insert_for_order(
     order_id: i64,
     idempotency_key: &str,
 ) -> Result<JobId, sqlx::Error> {
-    let (id,): (JobId,) = sqlx::query_as(
-        "INSERT INTO jobs (queue, inbox_id, subject_id, idempotency_key)
-         SELECT $1, m.inbox_id, o.id, $3
-           FROM orders o LEFT JOIN messages m ON m.id = o.message_id
-          WHERE o.id = $2
-         ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key
-         RETURNING id",
-    )
-    .bind(queue)
-    .bind(order_id)
-    .bind(idempotency_key)
-    .fetch_one(conn)
-    .await?;
+    if let Some(id) = insert_once(&mut *conn, queue, order_id, idempotency_key).await? {
+        return Ok(id);
+    }
+    let (id,): (JobId,) = sqlx::query_as("SELECT id FROM jobs WHERE idempotency_key = $1")
+        .bind(idempotency_key)
+        .fetch_one(conn)
+        .await?;
     Ok(id)
 }
 
@@ -82,6 +76,8 @@ pub struct ClaimedJob {
     pub attempts: i32,
     /// The lease's expiry: the token `finish` and `fail` check.
     pub locked_until: DateTime<Utc>,
+    /// The outbound request fixed by an earlier attempt ([`fix_request`]), if any.
+    pub request_body: Option<String>,
 }
 
 /// Take the lease on a job if it is due and nobody else holds it. Returns `None` when it
@@ -99,12 +95,60 @@ pub async fn claim(
             AND next_attempt_at <= now()
             AND (status IN ('queued', 'failed')
                  OR (status = 'processing' AND locked_until < now()))
-          RETURNING id, queue, inbox_id, subject_id, idempotency_key, attempts, locked_until",
+          RETURNING id, queue, inbox_id, subject_id, idempotency_key, attempts, locked_until,
+                    request_body",
     )
     .bind(id)
     .bind(lease.as_secs_f64())
     .fetch_optional(pool)
     .await
+}
+
+/// The request this job sends on every attempt: `rendered` unless an earlier attempt
+/// already fixed one, committed before the first call so that a retry under the job's
+/// idempotency key never sends other bytes (e.g. after the product was renamed).
+pub async fn fix_request(
+    pool: &PgPool,
+    job: &ClaimedJob,
+    rendered: String,
+) -> Result<String, sqlx::Error> {
+    if let Some(fixed) = &job.request_body {
+        return Ok(fixed.clone());
+    }
+    let (fixed,): (String,) = sqlx::query_as(
+        "UPDATE jobs SET request_body = coalesce(request_body, $2) WHERE id = $1
+         RETURNING request_body",
+    )
+    .bind(job.id)
+    .bind(rendered)
+    .fetch_one(pool)
+    .await?;
+    Ok(fixed)
+}
+
+/// Insert the job `queue` / `idempotency_key` for an order (tied, like
+/// [`insert_for_order`], to the inbox row of the order's message, if any) in `conn`'s
+/// transaction. Returns the new job's id, or `None` when a job with this key exists.
+pub async fn insert_once(
+    conn: &mut PgConnection,
+    queue: &str,
+    order_id: i64,
+    idempotency_key: &str,
+) -> Result<Option<JobId>, sqlx::Error> {
+    let row: Option<(JobId,)> = sqlx::query_as(
+        "INSERT INTO jobs (queue, inbox_id, subject_id, idempotency_key)
+         SELECT $1, m.inbox_id, o.id, $3
+           FROM orders o LEFT JOIN messages m ON m.id = o.message_id
+          WHERE o.id = $2
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(queue)
+    .bind(order_id)
+    .bind(idempotency_key)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(id,)| id))
 }
 
 /// How long until a job waiting for its next attempt is due, and its queue, if it is

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
-use super::jobs::JobId;
+use super::jobs::{self, JobId};
 use super::messages::Decision;
 
 /// An order as `orders list` / `orders show` print it.
@@ -207,7 +207,7 @@ pub async fn mark_paid(
     payment_intent: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
     let moved = sqlx::query(
-        "UPDATE orders SET status = 'paid', stock_committed = true,
+        "UPDATE orders SET status = 'paid', stock_committed = true, awaiting_payment = false,
                 payment_intent_id = coalesce($2, payment_intent_id)
           WHERE id = $1 AND status = 'pending'",
     )
@@ -229,7 +229,9 @@ pub async fn release(
     order_id: i64,
     to: ReleasedAs,
 ) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query("UPDATE orders SET status = $2 WHERE id = $1 AND status = 'pending'")
+    let moved = sqlx::query(
+        "UPDATE orders SET status = $2, awaiting_payment = false WHERE id = $1 AND status = 'pending'",
+    )
         .bind(order_id)
         .bind(to.as_str())
         .execute(&mut *conn)
@@ -239,6 +241,80 @@ pub async fn release(
     }
     settle_reservation(conn, order_id, Settle::Release).await?;
     Ok(true)
+}
+
+/// Checkout completed with a delayed payment method: keep the hold past its expiry until
+/// Stripe reports the payment's outcome, and remember the PaymentIntent so refunds and
+/// disputes find the order. Returns false when the order was not pending.
+pub async fn await_payment(
+    conn: &mut PgConnection,
+    order_id: i64,
+    payment_intent: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE orders SET awaiting_payment = true, updated_at = now(),
+                payment_intent_id = coalesce($2, payment_intent_id)
+          WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(order_id)
+    .bind(payment_intent)
+    .execute(conn)
+    .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// What became of a payment that landed on an order whose hold had lapsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LatePayment {
+    /// The units were still on hand: taken from stock, the order is `paid`.
+    Honoured,
+    /// Not enough left (sold to someone else meanwhile): the payment must be refunded.
+    NoStock,
+    /// The order is not `expired` (or has no product): nothing to decide here.
+    NotExpired,
+}
+
+/// `expired → paid` when the order's units are still available, under the product's row
+/// lock like any reservation; the stock is taken at once (no hold: it is paid). The
+/// PaymentIntent is recorded either way, so a refund can name it.
+pub async fn honour_late_payment(
+    conn: &mut PgConnection,
+    order_id: i64,
+    payment_intent: Option<&str>,
+) -> Result<LatePayment, sqlx::Error> {
+    let wanted: Option<(i64, i32)> = sqlx::query_as(
+        "UPDATE orders SET payment_intent_id = coalesce($2, payment_intent_id)
+          WHERE id = $1 AND status = 'expired' AND product_id IS NOT NULL
+          RETURNING product_id, quantity",
+    )
+    .bind(order_id)
+    .bind(payment_intent)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((product_id, quantity)) = wanted else {
+        return Ok(LatePayment::NotExpired);
+    };
+    let (available,): (i64,) = sqlx::query_as(
+        "SELECT (stock_on_hand - reserved)::bigint FROM products WHERE id = $1 FOR UPDATE",
+    )
+    .bind(product_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if available < i64::from(quantity) {
+        return Ok(LatePayment::NoStock);
+    }
+    sqlx::query(
+        "UPDATE products SET stock_on_hand = stock_on_hand - $2, updated_at = now() WHERE id = $1",
+    )
+    .bind(product_id)
+    .bind(quantity)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE orders SET status = 'paid', stock_committed = true WHERE id = $1")
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(LatePayment::Honoured)
 }
 
 /// The final status of an order whose hold is released.
@@ -330,26 +406,56 @@ async fn settle_reservation(
     Ok(())
 }
 
-/// Release every hold past its expiry, marking its order `expired`; returns how many.
-/// `SKIP LOCKED` lets several workers run it at once.
-pub async fn expire_reservations(pool: &PgPool, limit: i64) -> Result<u64, sqlx::Error> {
+/// What one pass over lapsed holds did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LapsedHolds {
+    /// Holds released, their orders now `expired`.
+    pub released: u64,
+    /// New jobs (on `queue`) that expire an order's Checkout Session first: the hold is
+    /// released once Stripe confirms the session can no longer be paid.
+    pub session_jobs: Vec<JobId>,
+}
+
+/// Idempotency-key prefix of the job that expires an order's Checkout Session.
+pub const EXPIRE_SESSION_KEY_PREFIX: &str = "expire-session:";
+
+/// Deal with every hold past its expiry (`SKIP LOCKED`: several workers may run it at
+/// once). Holds awaiting a delayed payment stay. With `expire_sessions` (Stripe
+/// configured), an order with a Checkout Session gets a job on `queue` that expires the
+/// session first; any other hold — no session, or its expiry job is dead — is released
+/// now and its order marked `expired`.
+pub async fn expire_reservations(
+    pool: &PgPool,
+    limit: i64,
+    expire_sessions: Option<&str>,
+) -> Result<LapsedHolds, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let due: Vec<(i64,)> = sqlx::query_as(
-        "SELECT order_id FROM reservations
-          WHERE status = 'held' AND expires_at <= now()
-          ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+    let due: Vec<(i64, String, bool, Option<String>)> = sqlx::query_as(
+        "SELECT r.order_id, o.order_number, o.checkout_session_id IS NOT NULL, j.status
+           FROM reservations r
+           JOIN orders o ON o.id = r.order_id
+           LEFT JOIN jobs j ON j.idempotency_key = $2 || o.order_number
+          WHERE r.status = 'held' AND r.expires_at <= now() AND NOT o.awaiting_payment
+            AND (j.status IS NULL OR j.status = 'dead')
+          ORDER BY r.expires_at LIMIT $1 FOR UPDATE OF r SKIP LOCKED",
     )
     .bind(limit)
+    .bind(EXPIRE_SESSION_KEY_PREFIX)
     .fetch_all(&mut *tx)
     .await?;
-    let mut released = 0;
-    for (order_id,) in due {
-        if release(&mut tx, order_id, ReleasedAs::Expired).await? {
-            released += 1;
+    let mut lapsed = LapsedHolds::default();
+    for (order_id, number, has_session, expiry_job) in due {
+        if let (Some(queue), true, None) = (expire_sessions, has_session, &expiry_job) {
+            let key = format!("{EXPIRE_SESSION_KEY_PREFIX}{number}");
+            if let Some(job) = jobs::insert_once(&mut tx, queue, order_id, &key).await? {
+                lapsed.session_jobs.push(job);
+            }
+        } else if release(&mut tx, order_id, ReleasedAs::Expired).await? {
+            lapsed.released += 1;
         }
     }
     tx.commit().await?;
-    Ok(released)
+    Ok(lapsed)
 }
 
 /// Store the Checkout Session on its order.

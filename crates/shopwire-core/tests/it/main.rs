@@ -1,6 +1,7 @@
 //! Integration tests of shopwire-core's Postgres queries against a real database, one
 //! fresh database per test (`#[sqlx::test]`).
 
+mod functions;
 mod helpers;
 mod inbox;
 mod inbox_batch;

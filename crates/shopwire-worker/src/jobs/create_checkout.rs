@@ -1,8 +1,10 @@
 //! The checkout job: create an order's Stripe Checkout Session and store it on the order.
 //!
 //! Call Stripe with the order number as the `Idempotency-Key` (the same on every attempt,
-//! so a retry after a lost answer returns the session already created); then store the
-//! session, schedule the buyer's DM reply, and finish the job in one transaction.
+//! so a retry after a lost answer returns the session already created), sending the
+//! request the first attempt rendered and fixed on the job (so an edit to the product or
+//! the settings never turns a retry into an idempotency error); then store the session,
+//! schedule the buyer's DM reply, and finish the job in one transaction.
 //! Claiming, retries and dead-lettering are [`super::run_job`]'s.
 
 use std::time::Duration;
@@ -10,16 +12,19 @@ use std::time::Duration;
 use chrono::Utc;
 use shopwire_core::db::jobs::{self, ClaimedJob};
 use shopwire_core::db::{orders, payments};
+use shopwire_core::domain::Money;
 use shopwire_core::jobs::Queue;
 
 use super::apply_delivery::JobError;
 use super::{reply_to_buyer, run_job};
 use crate::context::JobContext;
-use crate::stripe::{NewCheckoutSession, StripeError};
+use crate::stripe::NewCheckoutSession;
 
-/// Stripe refuses an `expires_at` less than 30 minutes after the session's creation; keep
-/// a margin for the request's own latency.
-const MIN_SESSION_LIFETIME: Duration = Duration::from_secs(30 * 60 + 30);
+/// Stripe accepts an `expires_at` from 30 minutes to 24 hours after the session's
+/// creation. The request is fixed at the first attempt, so the margin also covers the
+/// retries that follow it; a hold shorter than this is enforced by expiring the session
+/// when the hold lapses (`expire_checkout`).
+const MIN_SESSION_LIFETIME: Duration = Duration::from_secs(35 * 60);
 
 /// One attempt; returns the outcome name on success.
 pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
@@ -46,34 +51,38 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
     let expires_at = order.expires_at.ok_or_else(|| {
         JobError::permanent(format!("order {} has no reservation", order.order_number))
     })?;
-    let lifetime = (expires_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-    if lifetime < MIN_SESSION_LIFETIME {
-        return Err(JobError::permanent(format!(
-            "reservation of {} lapses in {}s, under Stripe Checkout's 30-minute minimum",
-            order.order_number,
-            lifetime.as_secs()
-        )));
-    }
-    // One line item of `quantity` units when the total divides evenly, else the whole
-    // total as a single unit: the buyer is charged exactly the order's total either way.
+    let earliest =
+        Utc::now() + chrono::Duration::from_std(MIN_SESSION_LIFETIME).unwrap_or_default();
+    // The total in its currency's minor unit as Stripe counts it (¥1,500 is 1500, $79.99
+    // is 7999), copied from the product's price when the order was made. `inventory set`
+    // refuses prices Stripe cannot charge; a row from before that check fails here, with
+    // our reason, instead of as Stripe's 400.
+    let total = Money::from_stored(order.total_cents, &order.currency)
+        .map_err(|e| JobError::permanent(format!("order {}: {e}", order.order_number)))?;
+    total
+        .check_stripe_charge()
+        .map_err(|e| JobError::permanent(format!("order {}: {e}", order.order_number)))?;
+    // One line item of `quantity` units when the total divides evenly into amounts Stripe
+    // can charge, else the whole total as a single unit: the buyer is charged exactly the
+    // order's total either way.
+    let step = total.currency.stripe_step();
     let (quantity, unit_amount) = match order.quantity {
-        q if q > 0 && order.total_cents % i64::from(q) == 0 => {
-            (q, order.total_cents / i64::from(q))
-        }
-        _ => (1, order.total_cents),
+        q if q > 0 && total.minor % (i64::from(q) * step) == 0 => (q, total.minor / i64::from(q)),
+        _ => (1, total.minor),
     };
     let name = order.title.as_deref().unwrap_or(&order.order_number);
+    let rendered = stripe.render_checkout_session(&NewCheckoutSession {
+        order_number: &order.order_number,
+        product_name: name,
+        currency: total.currency.code(),
+        unit_amount,
+        quantity,
+        expires_at: expires_at.max(earliest).timestamp(),
+    });
+    let body = jobs::fix_request(&ctx.pool, claimed, rendered).await?;
     let session = stripe
-        .create_checkout_session(&NewCheckoutSession {
-            order_number: &order.order_number,
-            product_name: name,
-            currency: &order.currency,
-            unit_amount,
-            quantity,
-            expires_at: expires_at.timestamp(),
-        })
-        .await
-        .map_err(job_error)?;
+        .create_checkout_session(body, &order.order_number)
+        .await?;
     finish(ctx, claimed, Some((order_id, &session.id, &session.url))).await?;
     tracing::info!(order = %order.order_number, session = %session.id, "checkout session created");
     Ok("processed")
@@ -91,24 +100,9 @@ async fn finish(
         orders::set_checkout(&mut tx, order_id, session_id, url).await?;
         reply = reply_to_buyer::schedule(&mut tx, ctx, claimed.inbox_id, order_id).await?;
     }
-    if !jobs::finish(&mut *tx, claimed).await? {
-        tx.rollback().await?;
-        return Err(JobError::transient("lease lost before commit"));
-    }
-    tx.commit().await?;
+    run_job::commit(tx, claimed).await?;
     if let Some(job) = reply {
         run_job::enqueue(ctx, Queue::Replies, job).await;
     }
     Ok(())
-}
-
-fn job_error(e: StripeError) -> JobError {
-    if e.is_transient() {
-        JobError::Transient {
-            retry_after: e.retry_after(),
-            message: e.to_string(),
-        }
-    } else {
-        JobError::permanent(e.to_string())
-    }
 }

@@ -10,12 +10,13 @@ use apalis::prelude::{AbortError, BoxDynError, Data};
 use chrono::Utc;
 use shopwire_core::db::inbox::AfterFailure;
 use shopwire_core::db::jobs::{self, ClaimedJob, JobId};
+use shopwire_core::db::orders;
 use shopwire_core::jobs::{JobRef, Queue};
 use tracing::Instrument;
 
 use super::apply_delivery::JobError;
 use super::process_delivery::{JOB_SECONDS, JOBS_TOTAL};
-use super::{create_checkout, reply_to_buyer, score_trends};
+use super::{create_checkout, expire_checkout, refund_payment, reply_to_buyer, score_trends};
 use crate::context::JobContext;
 
 /// Entry point for apalis: decode the job, then process it.
@@ -60,7 +61,7 @@ pub async fn process(ctx: &JobContext, id: JobId) {
     let queue = Queue::from_name(&claimed.queue);
     let attempt = async {
         match queue {
-            Some(Queue::Checkout) => create_checkout::attempt(ctx, &claimed).await,
+            Some(Queue::Checkout) => stripe_call(ctx, &claimed).await,
             Some(Queue::Replies) => reply_to_buyer::attempt(ctx, &claimed).await,
             Some(Queue::Trends) => score_trends::attempt(ctx, &claimed).await,
             _ => Err(JobError::permanent(format!(
@@ -80,6 +81,32 @@ pub async fn process(ctx: &JobContext, id: JobId) {
     let name = queue.map_or("unknown", Queue::as_str);
     metrics::counter!(JOBS_TOTAL, "queue" => name, "outcome" => outcome).increment(1);
     metrics::histogram!(JOB_SECONDS, "queue" => name).record(started.elapsed().as_secs_f64());
+}
+
+/// Mark the claimed job processed in `tx` and commit both; on a lost lease `tx` rolls
+/// back and the attempt counts as failed (the job's new holder decides).
+pub async fn commit(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    claimed: &ClaimedJob,
+) -> Result<(), JobError> {
+    if !jobs::finish(&mut *tx, claimed).await? {
+        tx.rollback().await?;
+        return Err(JobError::transient("lease lost before commit"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The checkout queue carries every Stripe call about an order; its key says which.
+async fn stripe_call(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
+    let key = claimed.idempotency_key.as_str();
+    if key.starts_with(orders::EXPIRE_SESSION_KEY_PREFIX) {
+        expire_checkout::attempt(ctx, claimed).await
+    } else if key.starts_with(refund_payment::KEY_PREFIX) {
+        refund_payment::attempt(ctx, claimed).await
+    } else {
+        create_checkout::attempt(ctx, claimed).await
+    }
 }
 
 /// Push a job after the transaction that created it has committed. Best effort: a job

@@ -8,13 +8,16 @@
 //! order status only moves forward: a late or repeated event is recorded, not applied.
 
 use shopwire_core::db::inbox::Claimed;
-use shopwire_core::db::orders::{self, ReleasedAs};
+use shopwire_core::db::jobs::{self, JobId};
+use shopwire_core::db::orders::{self, LatePayment, ReleasedAs};
 use shopwire_core::db::payments::{self, LockedOrder, NewPayment};
 use shopwire_core::domain::InboxStatus;
+use shopwire_core::jobs::Queue;
 use sqlx::PgConnection;
 
 use crate::context::JobContext;
 use crate::jobs::apply_delivery::{self, JobError};
+use crate::jobs::{refund_payment, run_job};
 use crate::stripe::event::{Event, IdOrObject, StripeObject};
 
 /// Stripe events by type and outcome (`applied`, `recorded`, `ignored`).
@@ -105,6 +108,8 @@ struct Effect {
     detail: String,
     /// False when the order was not in a state the event could change.
     applied: bool,
+    /// A job to push once the event's transaction has committed (a refund).
+    then: Option<JobId>,
 }
 
 /// Apply one Stripe event.
@@ -116,7 +121,11 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
         let tx = ctx.pool.begin().await?;
         return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
     };
-    let refs = Refs::of(&event);
+    let mut refs = Refs::of(&event);
+    let disputed_intent = dispute_intent(ctx, &event, &refs).await?;
+    if disputed_intent.is_some() {
+        refs.payment_intent = disputed_intent.as_deref();
+    }
     let mut tx = ctx.pool.begin().await?;
     let found = orders::find_for_stripe(
         &mut tx,
@@ -174,8 +183,31 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
         "recorded"
     };
     let status = apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await?;
+    if let Some(job) = effect.then {
+        run_job::enqueue(ctx, Queue::Checkout, job).await;
+    }
     metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => outcome).increment(1);
     Ok(status)
+}
+
+/// A dispute names its charge, and in older API versions not its PaymentIntent: ask
+/// Stripe for the charge's PaymentIntent, which is how the order is known.
+async fn dispute_intent(
+    ctx: &JobContext,
+    event: &Event,
+    refs: &Refs<'_>,
+) -> Result<Option<String>, JobError> {
+    let charge = event.data.object.charge.as_ref().map(IdOrObject::id);
+    match (&ctx.stripe, charge) {
+        (Some(stripe), Some(charge))
+            if event.kind.starts_with("charge.dispute.")
+                && refs.order_number.is_none()
+                && refs.payment_intent.is_none() =>
+        {
+            Ok(stripe.charge_payment_intent(charge).await?)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Apply `action` to the locked `order`.
@@ -191,19 +223,20 @@ async fn act(
     let unchanged = |what: &str| format!("{what}: order already {}", order.status);
     Ok(match action {
         Action::Paid => {
-            let applied = orders::mark_paid(conn, order.id, refs.payment_intent).await?;
-            let mut detail = if applied {
-                "paid".to_owned()
-            } else {
-                if matches!(order.status.as_str(), "expired" | "cancelled") {
-                    tracing::error!(
-                        order = %order.order_number,
-                        status = %order.status,
-                        "payment received for an order that is no longer pending; refund or fulfil it by hand"
-                    );
-                }
-                unchanged("paid")
-            };
+            let (applied, mut detail, then) =
+                if orders::mark_paid(conn, order.id, refs.payment_intent).await? {
+                    (true, "paid".to_owned(), None)
+                } else if order.status == "expired" {
+                    late_payment(conn, order, refs.payment_intent).await?
+                } else {
+                    if order.status == "cancelled" {
+                        tracing::error!(
+                            order = %order.order_number,
+                            "payment received for a cancelled order; refund or fulfil it by hand"
+                        );
+                    }
+                    (false, unchanged("paid"), None)
+                };
             if let Some(mismatch) = amount_mismatch(obj, order) {
                 detail.push_str("; ");
                 detail.push_str(&mismatch);
@@ -213,14 +246,23 @@ async fn act(
                 currency,
                 detail,
                 applied,
+                then,
             }
         }
-        Action::AwaitAsync => Effect {
-            amount_cents: obj.amount_total,
-            currency,
-            detail: "completed; awaiting asynchronous payment".to_owned(),
-            applied: false,
-        },
+        Action::AwaitAsync => {
+            let applied = orders::await_payment(conn, order.id, refs.payment_intent).await?;
+            Effect {
+                amount_cents: obj.amount_total,
+                currency,
+                detail: if applied {
+                    "completed; awaiting asynchronous payment".to_owned()
+                } else {
+                    unchanged("completed")
+                },
+                applied,
+                then: None,
+            }
+        }
         Action::Release(to) => {
             let applied = orders::release(conn, order.id, to).await?;
             let what = match to {
@@ -236,6 +278,7 @@ async fn act(
                     unchanged(what)
                 },
                 applied,
+                then: None,
             }
         }
         Action::PaymentFailed => {
@@ -249,6 +292,7 @@ async fn act(
                     error.and_then(|e| e.decline_code.as_deref()).unwrap_or("-"),
                 ),
                 applied: false,
+                then: None,
             }
         }
         Action::Refund => refund(conn, obj, order).await?,
@@ -270,6 +314,7 @@ async fn act(
                     obj.status.as_deref().unwrap_or("unknown")
                 ),
                 applied,
+                then: None,
             }
         }
     })
@@ -293,6 +338,7 @@ async fn refund(
                 obj.amount.map_or_else(|| "?".to_owned(), |a| a.to_string())
             ),
             applied: false,
+            then: None,
         });
     }
     if order.status == "pending" {
@@ -313,7 +359,49 @@ async fn refund(
             format!("refunded: order already {}", order.status)
         },
         applied,
+        then: None,
     })
+}
+
+/// A payment for an order whose hold lapsed: honoured when its units are still there,
+/// else refunded in full by a job created in this transaction (reported either way).
+async fn late_payment(
+    conn: &mut PgConnection,
+    order: &LockedOrder,
+    payment_intent: Option<&str>,
+) -> Result<(bool, String, Option<JobId>), JobError> {
+    match orders::honour_late_payment(conn, order.id, payment_intent).await? {
+        LatePayment::Honoured => {
+            tracing::warn!(order = %order.order_number, "payment arrived after the hold lapsed; stock was still there, order paid");
+            Ok((
+                true,
+                "paid after the hold lapsed; stock taken".to_owned(),
+                None,
+            ))
+        }
+        LatePayment::NoStock => {
+            let key = format!("{}{}", refund_payment::KEY_PREFIX, order.order_number);
+            let job = match payment_intent {
+                Some(_) => {
+                    jobs::insert_once(conn, Queue::Checkout.as_str(), order.id, &key).await?
+                }
+                None => None,
+            };
+            tracing::error!(
+                order = %order.order_number,
+                refund_scheduled = job.is_some(),
+                "payment arrived after the hold lapsed and the stock is gone; refunding it"
+            );
+            Ok((
+                false,
+                "paid after the hold lapsed; out of stock, refund scheduled".to_owned(),
+                job,
+            ))
+        }
+        LatePayment::NotExpired => {
+            Ok((false, format!("paid: order already {}", order.status), None))
+        }
+    }
 }
 
 /// Compare what Stripe charged with what the order says; `None` when they agree or Stripe

@@ -1,11 +1,14 @@
-//! `POST /v1/checkout/sessions`: a hosted Checkout page for one order.
+//! Checkout Sessions: create one (a hosted Checkout page for one order), expire it when
+//! the order's hold lapses, and read one back.
 
 use serde::Deserialize;
 
+use super::event::IdOrObject;
 use super::{StripeClient, StripeError};
 
-/// What a session is made of; every field comes from the order in Postgres, so each
-/// attempt sends the same parameters under the same idempotency key.
+/// What a session is made of. It is rendered once ([`StripeClient::render_checkout_session`])
+/// and the job keeps the bytes, so each attempt sends the same request under the same
+/// idempotency key.
 #[derive(Debug, Clone)]
 pub struct NewCheckoutSession<'a> {
     /// `ORD-…`: `client_reference_id`, `metadata[order_id]` (on the session and its
@@ -19,7 +22,7 @@ pub struct NewCheckoutSession<'a> {
     pub unit_amount: i64,
     /// Units.
     pub quantity: i32,
-    /// When the session expires (unix seconds): the reservation's expiry.
+    /// When the session expires (unix seconds).
     pub expires_at: i64,
 }
 
@@ -32,16 +35,57 @@ pub struct CheckoutSession {
     pub url: String,
 }
 
+/// A session as Stripe reports it (expiring or reading one).
+#[derive(Debug, Deserialize)]
+pub struct SessionState {
+    /// `cs_…`.
+    pub id: String,
+    /// `open`, `complete` or `expired`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// `paid`, `unpaid` or `no_payment_required`.
+    #[serde(default)]
+    pub payment_status: Option<String>,
+    /// The PaymentIntent, once there is one.
+    #[serde(default)]
+    pub payment_intent: Option<IdOrObject>,
+}
+
 impl StripeClient {
-    /// Create the Checkout Session for an order. Safe to repeat: Stripe answers a repeated
-    /// idempotency key with the session it created the first time.
+    /// The form body that creates `session`; render once, send on every attempt.
+    pub fn render_checkout_session(&self, session: &NewCheckoutSession<'_>) -> String {
+        super::form::encode(&self.checkout_params(session))
+    }
+
+    /// Create a Checkout Session from its rendered `body`. Safe to repeat: Stripe answers
+    /// a repeated idempotency key with the session it created the first time.
     pub async fn create_checkout_session(
         &self,
-        session: &NewCheckoutSession<'_>,
+        body: String,
+        idempotency_key: &str,
     ) -> Result<CheckoutSession, StripeError> {
-        let params = self.checkout_params(session);
-        self.post("/v1/checkout/sessions", &params, session.order_number)
+        self.post("/v1/checkout/sessions", body, idempotency_key)
             .await
+    }
+
+    /// `POST /v1/checkout/sessions/{id}/expire`: nobody can pay an open session any more.
+    /// Stripe refuses (4xx) a session that is not open: read it back to learn why.
+    pub async fn expire_checkout_session(
+        &self,
+        id: &str,
+        idempotency_key: &str,
+    ) -> Result<SessionState, StripeError> {
+        self.post(
+            &format!("/v1/checkout/sessions/{id}/expire"),
+            String::new(),
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// `GET /v1/checkout/sessions/{id}`.
+    pub async fn checkout_session(&self, id: &str) -> Result<SessionState, StripeError> {
+        self.get(&format!("/v1/checkout/sessions/{id}")).await
     }
 
     fn checkout_params(&self, s: &NewCheckoutSession<'_>) -> Vec<(String, String)> {

@@ -40,6 +40,10 @@ pub struct StripeObject {
     pub payment_status: Option<String>,
     /// The PaymentIntent of a session, charge or dispute.
     pub payment_intent: Option<IdOrObject>,
+    /// A dispute's charge (`ch_…`), through which its PaymentIntent is found when the
+    /// dispute does not name one itself.
+    #[serde(default)]
+    pub charge: Option<IdOrObject>,
     /// Sessions: what the buyer was charged, minor units.
     pub amount_total: Option<i64>,
     /// PaymentIntents, charges, disputes: the amount, minor units.

@@ -12,6 +12,7 @@ mod replies;
 mod resilience;
 mod retry_timing;
 mod stripe_events;
+mod stripe_lifecycle;
 mod stripe_support;
 mod sweeping;
 mod tiktok_shop;

@@ -224,9 +224,10 @@ async fn expired_reservations_are_released_and_their_orders_expire(pool: PgPool)
         .await
         .expect("backdate");
 
-    let released = shopwire_core::db::orders::expire_reservations(&pool, 100)
+    let released = shopwire_core::db::orders::expire_reservations(&pool, 100, None)
         .await
-        .expect("expiry runs");
+        .expect("expiry runs")
+        .released;
 
     assert_eq!(released, 1);
     assert_eq!(
@@ -243,9 +244,10 @@ async fn expired_reservations_are_released_and_their_orders_expire(pool: PgPool)
         .expect("exists");
     assert_eq!((p.stock_on_hand, p.reserved), (2, 0));
     assert_eq!(
-        shopwire_core::db::orders::expire_reservations(&pool, 100)
+        shopwire_core::db::orders::expire_reservations(&pool, 100, None)
             .await
-            .expect("runs"),
+            .expect("runs")
+            .released,
         0
     );
 }

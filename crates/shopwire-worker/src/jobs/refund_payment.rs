@@ -1,0 +1,40 @@
+//! The late-payment refund job: a buyer paid for an order whose hold had lapsed and whose
+//! units were sold meanwhile, so the payment goes back in full (`POST /v1/refunds`, with
+//! the job's key as the `Idempotency-Key` and the request fixed on the job, so retries can
+//! never refund twice). The decision was reported when it was made; this job carries it
+//! out. Stripe's `charge.refunded` event then records the refund on the order's payments.
+
+use shopwire_core::db::jobs::{self, ClaimedJob};
+
+use super::apply_delivery::JobError;
+use super::run_job;
+use crate::context::JobContext;
+
+/// Idempotency-key prefix of a refund job: `refund:<order number>`.
+pub const KEY_PREFIX: &str = "refund:";
+
+/// One attempt; returns the outcome name on success.
+pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
+    let order_id = claimed
+        .subject_id
+        .ok_or_else(|| JobError::permanent("refund job without an order"))?;
+    let stripe = ctx
+        .stripe
+        .as_ref()
+        .ok_or_else(|| JobError::permanent("STRIPE_SECRET_KEY is not set"))?;
+    let (number, intent): (String, Option<String>) =
+        sqlx::query_as("SELECT order_number, payment_intent_id FROM orders WHERE id = $1")
+            .bind(order_id)
+            .fetch_optional(&ctx.pool)
+            .await?
+            .ok_or_else(|| JobError::permanent(format!("order {order_id} does not exist")))?;
+    let intent = intent.ok_or_else(|| {
+        JobError::permanent(format!("order {number} has no PaymentIntent to refund"))
+    })?;
+    let rendered = stripe.render_refund(&intent, &number);
+    let body = jobs::fix_request(&ctx.pool, claimed, rendered).await?;
+    let refund = stripe.create_refund(body, &claimed.idempotency_key).await?;
+    run_job::commit(ctx.pool.begin().await?, claimed).await?;
+    tracing::warn!(order = %number, refund = %refund.id, status = refund.status.as_deref(), "late payment refunded");
+    Ok("refunded")
+}
