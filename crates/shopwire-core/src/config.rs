@@ -4,6 +4,7 @@
 //! stops startup with one line naming the variable. Secrets are `SecretString` and
 //! never appear in `Debug` output. Nothing else in the workspace reads `std::env`.
 
+mod claims;
 mod reader;
 
 use std::time::Duration;
@@ -13,6 +14,7 @@ use secrecy::SecretString;
 use crate::domain::Provider;
 use crate::signature::{PrefixedHmac, Secrets, TimestampedHmac, Verifier};
 use crate::trends::AlertThresholds;
+pub use claims::ClaimSettings;
 use reader::Reader;
 
 /// Where the process runs; production refuses unsafe settings.
@@ -136,6 +138,8 @@ pub struct Settings {
     pub buy_intent_threshold: f32,
     /// `RESERVATION_TTL_SECS`, default 3600.
     pub reservation_ttl: Duration,
+    /// Claims: quantities, the fairness window, waitlists, buyer limits, the lineup.
+    pub claims: ClaimSettings,
     /// `JOB_MAX_ATTEMPTS`, default 8.
     pub job_max_attempts: u32,
     /// `JOB_BACKOFF_BASE_MS`, default 1000.
@@ -266,6 +270,7 @@ impl Settings {
                 3600,
                 60..=86_400,
             )?),
+            claims: ClaimSettings::read(&r)?,
             job_max_attempts: r.number("JOB_MAX_ATTEMPTS", 8, 1..=100)?,
             job_backoff_base: Duration::from_millis(r.number(
                 "JOB_BACKOFF_BASE_MS",

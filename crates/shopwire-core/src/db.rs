@@ -4,9 +4,12 @@
 //! no database and no committed `.sqlx/` cache, and every query here is exercised by an
 //! integration test against a real Postgres.
 
+pub mod buyers;
+pub mod claims;
 pub mod dead_letters;
 pub mod inbox;
 pub mod jobs;
+pub mod lineup;
 pub mod live_pins;
 pub mod messages;
 pub mod orders;

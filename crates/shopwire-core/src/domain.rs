@@ -1,9 +1,11 @@
 //! Domain types parsed at the edge: providers, inbox statuses, parsed deliveries.
 
+mod claim_outcome;
 mod delivery;
 mod inbox_status;
 mod provider;
 
+pub use claim_outcome::{ClaimOutcome, UnknownOutcome};
 pub use delivery::{Delivery, MalformedPayload, body_hash};
 pub use inbox_status::InboxStatus;
 pub use provider::Provider;

@@ -23,6 +23,14 @@ pub struct JobRef {
     pub job_id: JobId,
 }
 
+/// "Allocate this variant's due claims": the allocator's job, scheduled for when a claim's
+/// fairness window ends (one per variant at a time: the same member in Redis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllocateJob {
+    /// The variant (product row) whose claims to allocate.
+    pub product_id: i64,
+}
+
 /// The queues the worker drains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Queue {
@@ -38,17 +46,20 @@ pub enum Queue {
     Replies,
     /// Trend scoring and stock velocity (`jobs` rows, [`JobRef`] payloads).
     Trends,
+    /// Claim allocation per variant ([`AllocateJob`] payloads; the claims table is the truth).
+    Claims,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 6] = [
+    pub const ALL: [Queue; 7] = [
         Queue::Messages,
         Queue::StripeEvents,
         Queue::TiktokShop,
         Queue::Checkout,
         Queue::Replies,
         Queue::Trends,
+        Queue::Claims,
     ];
 
     /// The queue named `name` (as stored in `jobs.queue` and `dead_jobs.queue`).
@@ -80,6 +91,7 @@ impl Queue {
             Queue::Checkout => "checkout",
             Queue::Replies => "replies",
             Queue::Trends => "trends",
+            Queue::Claims => "claims",
         }
     }
 

@@ -106,6 +106,14 @@ impl QueueClient {
         self.push_values(queue, jobs).await
     }
 
+    /// Enqueue allocation jobs now (the claims queue), in one round trip.
+    pub async fn push_allocations(
+        &self,
+        jobs: &[shopwire_core::jobs::AllocateJob],
+    ) -> Result<(), QueueError> {
+        self.push_values(Queue::Claims, jobs).await
+    }
+
     /// Push `jobs` due now and announce them on the queue's wake channel. Delayed jobs
     /// never go through apalis's own (whole-second) schedule: see `delayed.rs`.
     pub(crate) async fn push_values<J: Serialize>(

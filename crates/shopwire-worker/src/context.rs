@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shopwire_core::config::Settings;
+use shopwire_core::config::{ClaimSettings, Settings};
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
@@ -41,6 +41,8 @@ pub struct JobContext {
     pub buy_threshold: f32,
     /// `RESERVATION_TTL_SECS`.
     pub reservation_ttl: Duration,
+    /// Claim quantities, fairness window, waitlists, buyer limits, lineup.
+    pub claims: ClaimSettings,
     /// The Stripe API client; `None` (no Checkout Sessions) without `STRIPE_SECRET_KEY`.
     pub stripe: Option<StripeClient>,
     /// The TikTok Shop API client; `None` (orders sync without line items) unless
@@ -78,6 +80,7 @@ impl JobContext {
             classifier: Arc::new(Classifier::from_settings(settings)),
             buy_threshold: settings.buy_intent_threshold,
             reservation_ttl: settings.reservation_ttl,
+            claims: settings.claims,
             stripe: StripeClient::from_settings(settings),
             tiktok_shop: TiktokShopClient::from_settings(settings),
             messaging: settings.tiktok_messaging_token.as_ref().and_then(|token| {

@@ -1,5 +1,6 @@
 //! Job handlers, one file per job.
 
+pub mod allocate_claims;
 pub mod apply_delivery;
 pub mod create_checkout;
 pub mod expire_checkout;

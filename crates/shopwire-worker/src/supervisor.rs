@@ -19,7 +19,7 @@ use shopwire_queue::Wakeup;
 use tokio::sync::watch;
 
 use crate::context::JobContext;
-use crate::jobs::{process_delivery, run_job};
+use crate::jobs::{allocate_claims, process_delivery, run_job};
 use crate::poll::ReliableInterval;
 
 /// Worker restarts, by queue.
@@ -100,8 +100,10 @@ fn start_worker(
         let _ = stop.wait_for(|stop| *stop).await;
         Ok::<(), std::io::Error>(())
     };
-    // The checkout, replies and trends queues carry `jobs` rows; the others inbox rows.
+    // The checkout, replies and trends queues carry `jobs` rows; claims carries variants;
+    // the others inbox rows.
     match queue {
+        Queue::Claims => Box::pin(builder.build(allocate_claims::handle).run_until(signal)),
         Queue::Checkout | Queue::Replies | Queue::Trends => {
             Box::pin(builder.build(run_job::handle).run_until(signal))
         }

@@ -15,7 +15,7 @@ use shopwire_core::jobs::{InboxJob, JobRef, Queue};
 use tokio::sync::watch;
 
 use crate::context::JobContext;
-use crate::jobs::run_job;
+use crate::jobs::{allocate_claims, run_job};
 
 /// Deliveries the sweeper re-enqueued.
 pub const SWEPT_TOTAL: &str = "shopwire_swept_total";
@@ -50,11 +50,28 @@ pub async fn run(
             Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
         }
         lapse_holds(&ctx).await;
+        allocate_stranded(&ctx).await;
         if let Err(e) = publish_gauges(&ctx).await {
             tracing::debug!(error = %e, "could not read queue gauges");
         }
     }
 }
+
+/// Allocate the variants whose claims nobody is about to allocate: overdue claims (their
+/// scheduled run was lost) and waitlists that can move (stock freed, entries lapsed).
+pub async fn allocate_stranded(ctx: &JobContext) {
+    match shopwire_core::db::claims::needing_allocation(&ctx.pool, STRANDED_AFTER, BATCH).await {
+        Ok(products) => {
+            for product_id in products {
+                allocate_claims::run(ctx, product_id).await;
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not look for claims to allocate; will retry"),
+    }
+}
+
+/// A pending claim this long past its due time has lost its scheduled allocation.
+const STRANDED_AFTER: Duration = Duration::from_secs(1);
 
 /// Deal with holds past their expiry: release them, or (Stripe configured, a session
 /// exists) push the job that expires the session first.

@@ -231,3 +231,30 @@ fn stock_alert_thresholds_must_increase() {
     .expect("valid");
     assert_eq!(s.stock_alerts.critical_hours, 1.5);
 }
+
+#[test]
+fn claim_settings_default_as_documented_and_name_a_bad_variable() {
+    let s = settings(&[]).expect("defaults are valid");
+    assert_eq!(s.claims.max_quantity, 5);
+    assert_eq!(s.claims.order_window, Duration::from_millis(300));
+    assert_eq!(s.claims.waitlist_max, 50);
+    assert_eq!(s.claims.waitlist_ttl, Duration::from_secs(86_400));
+    assert_eq!(s.claims.buyer_max_open_holds, 10);
+    assert!(!s.claims.lineup_only);
+    let off = settings(&[("CLAIM_ORDER_WINDOW_MS", "0"), ("WAITLIST_MAX", "0")])
+        .expect("0 turns the window and waitlists off");
+    assert_eq!(
+        (off.claims.order_window, off.claims.waitlist_max),
+        (Duration::ZERO, 0)
+    );
+    for (var, value) in [
+        ("MAX_CLAIM_QUANTITY", "0"),
+        ("MAX_CLAIM_QUANTITY", "21"),
+        ("CLAIM_ORDER_WINDOW_MS", "soon"),
+        ("WAITLIST_TTL_SECS", "10"),
+        ("BUYER_MAX_OPEN_HOLDS", "0"),
+        ("LIVE_LINEUP_ONLY", "maybe"),
+    ] {
+        assert_eq!(settings(&[(var, value)]).expect_err(var).var(), var);
+    }
+}

@@ -1,6 +1,7 @@
 //! Integration tests of shopwire-core's Postgres queries against a real database, one
 //! fresh database per test (`#[sqlx::test]`).
 
+mod allocator;
 mod functions;
 mod helpers;
 mod inbox;

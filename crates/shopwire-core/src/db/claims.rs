@@ -1,0 +1,342 @@
+//! Claims: recorded by the message stage, decided by the allocator (`allocate_claims`, whose
+//! source is `crates/shopwire-core/sql/allocate_claims.sql`) in message-time order under
+//! the variant's row lock, listed by the CLI.
+
+use std::fmt;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+
+use super::jobs::JobId;
+use crate::domain::ClaimOutcome;
+
+/// The id of a `claims` row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, sqlx::Type)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct ClaimId(i64);
+
+impl ClaimId {
+    /// The raw value.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for ClaimId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A claim as the message stage records it.
+#[derive(Debug, Clone)]
+pub struct NewClaim<'a> {
+    /// The buy message.
+    pub message_id: i64,
+    /// Whose live it was claimed in.
+    pub streamer: Option<&'a str>,
+    /// The buyer's platform user id.
+    pub buyer: &'a str,
+    /// `comment` or `dm`.
+    pub channel: &'a str,
+    /// The variant claimed (`None` when the claim named none).
+    pub product_id: Option<i64>,
+    /// The product it belongs to.
+    pub product_code: Option<&'a str>,
+    /// Units asked for.
+    pub quantity: i32,
+    /// The message's own time (or its arrival, when that time cannot be trusted).
+    pub message_time: DateTime<Utc>,
+    /// When the allocator may decide it: message time + `CLAIM_ORDER_WINDOW_MS`.
+    pub due_at: DateTime<Utc>,
+}
+
+/// Record a claim for the allocator, and mark its message `claimed`. Re-running the
+/// message stage finds the same row (one claim per message).
+pub async fn insert_pending(
+    conn: &mut PgConnection,
+    claim: &NewClaim<'_>,
+) -> Result<ClaimId, sqlx::Error> {
+    insert(conn, claim, None).await
+}
+
+/// Record a claim decided at once (`needs_variant`, `unmatched`, `blocked`) and put the
+/// outcome on its message.
+pub async fn insert_decided(
+    conn: &mut PgConnection,
+    claim: &NewClaim<'_>,
+    outcome: ClaimOutcome,
+) -> Result<ClaimId, sqlx::Error> {
+    insert(conn, claim, Some(outcome)).await
+}
+
+async fn insert(
+    conn: &mut PgConnection,
+    c: &NewClaim<'_>,
+    outcome: Option<ClaimOutcome>,
+) -> Result<ClaimId, sqlx::Error> {
+    let (id,): (ClaimId,) = sqlx::query_as(
+        "WITH claim AS (
+             INSERT INTO claims (message_id, streamer, buyer, channel, product_id, product_code,
+                                 quantity, message_time, due_at, status, outcome, decided_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+                     CASE WHEN $10::text IS NULL THEN 'pending' ELSE 'decided' END, $10,
+                     CASE WHEN $10::text IS NULL THEN NULL ELSE now() END)
+             ON CONFLICT (message_id) DO UPDATE SET message_id = EXCLUDED.message_id
+             RETURNING id, message_id
+         ), marked AS (
+             UPDATE messages SET outcome = coalesce($10, 'claimed')
+              WHERE id = (SELECT message_id FROM claim)
+         )
+         SELECT id FROM claim",
+    )
+    .bind(c.message_id)
+    .bind(c.streamer)
+    .bind(c.buyer)
+    .bind(c.channel)
+    .bind(c.product_id)
+    .bind(c.product_code)
+    .bind(c.quantity)
+    .bind(c.message_time)
+    .bind(c.due_at)
+    .bind(outcome.map(ClaimOutcome::as_str))
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// The rules the allocator applies, from settings.
+#[derive(Debug, Clone, Copy)]
+pub struct AllocationRules<'a> {
+    /// `RESERVATION_TTL_SECS`.
+    pub hold: Duration,
+    /// With Stripe: the checkout queue and job-key prefix of each new order's job.
+    pub checkout: Option<(&'a str, &'a str)>,
+    /// `WAITLIST_MAX` (0 turns waitlists off).
+    pub waitlist_max: u32,
+    /// `WAITLIST_TTL_SECS`.
+    pub waitlist_ttl: Duration,
+    /// `BUYER_MAX_OPEN_HOLDS`.
+    pub max_open_holds: u32,
+}
+
+/// One claim the allocator decided (or promoted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    /// The claim.
+    pub claim_id: ClaimId,
+    /// What became of it.
+    pub outcome: ClaimOutcome,
+    /// Its order, when it got a hold.
+    pub order_id: Option<i64>,
+    /// `ORD-…`, when it got a hold.
+    pub order_number: Option<String>,
+    /// The order's checkout job (to push after commit), with Stripe.
+    pub checkout_job: Option<JobId>,
+    /// Its place in line, when waitlisted.
+    pub waitlist_position: Option<i32>,
+}
+
+/// What one allocation did, and when the variant's next pending claim falls due.
+#[derive(Debug, Clone, Default)]
+pub struct Allocation {
+    /// Claims decided or promoted, in allocation order.
+    pub decided: Vec<Decided>,
+    /// The earliest `due_at` of a claim still pending, if any.
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+type DecidedRow = (
+    ClaimId,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<JobId>,
+    Option<i32>,
+);
+
+/// Decide the variant's due claims and serve its waitlist, in one transaction.
+pub async fn allocate(
+    pool: &PgPool,
+    product_id: i64,
+    rules: &AllocationRules<'_>,
+) -> Result<Allocation, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<DecidedRow> =
+        sqlx::query_as("SELECT * FROM allocate_claims($1, $2, $3, $4, $5, $6, $7)")
+            .bind(product_id)
+            .bind(rules.hold.as_secs_f64())
+            .bind(rules.checkout.map(|(queue, _)| queue))
+            .bind(rules.checkout.map(|(_, key)| key))
+            .bind(i32::try_from(rules.waitlist_max).unwrap_or(i32::MAX))
+            .bind(rules.waitlist_ttl.as_secs_f64())
+            .bind(i32::try_from(rules.max_open_holds).unwrap_or(i32::MAX))
+            .fetch_all(&mut *tx)
+            .await?;
+    let (next_due,): (Option<DateTime<Utc>>,) = sqlx::query_as(
+        "SELECT min(due_at) FROM claims WHERE product_id = $1 AND status = 'pending'",
+    )
+    .bind(product_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let decided = rows
+        .into_iter()
+        .map(
+            |(claim_id, outcome, order_id, order_number, checkout_job, waitlist_position)| {
+                Ok(Decided {
+                    claim_id,
+                    outcome: outcome
+                        .parse()
+                        .map_err(|e: crate::domain::UnknownOutcome| {
+                            sqlx::Error::Decode(e.into())
+                        })?,
+                    order_id,
+                    order_number,
+                    checkout_job,
+                    waitlist_position,
+                })
+            },
+        )
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Allocation { decided, next_due })
+}
+
+/// Variants the allocator should look at now even though nobody scheduled it: claims
+/// overdue by `grace` (their scheduled run was lost), and waitlists that could move (stock
+/// freed by an expiry, a cancel, a refund, a restock or `inventory set`; or entries that
+/// have lapsed).
+pub async fn needing_allocation(
+    pool: &PgPool,
+    grace: Duration,
+    limit: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT DISTINCT c.product_id
+           FROM claims c JOIN products p ON p.id = c.product_id
+          WHERE (c.status = 'pending' AND c.due_at <= now() - make_interval(secs => $1))
+             OR (c.status = 'waiting'
+                 AND (p.stock_on_hand - p.reserved >= c.quantity OR c.waitlist_expires_at <= now()))
+          LIMIT $2",
+    )
+    .bind(grace.as_secs_f64())
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// A claim as `claims list` prints it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ClaimRow {
+    /// Claim id.
+    pub id: ClaimId,
+    /// Whose live.
+    pub streamer: Option<String>,
+    /// The buyer's platform user id.
+    pub buyer: String,
+    /// The variant's SKU, when one was claimed.
+    pub sku: Option<String>,
+    /// Units asked for.
+    pub quantity: i32,
+    /// The outcome, once decided (`null` while pending).
+    pub outcome: Option<String>,
+    /// `pending`, `waiting`, `decided` or `lapsed`.
+    pub status: String,
+    /// The message's time, as allocated by.
+    pub message_time: DateTime<Utc>,
+    /// Its order, when it got a hold.
+    pub order_number: Option<String>,
+    /// Its place in line, while waitlisted.
+    pub waitlist_position: Option<i64>,
+}
+
+/// Which claims `list` shows.
+#[derive(Debug, Clone, Default)]
+pub struct ClaimFilter<'a> {
+    /// Only this streamer's.
+    pub streamer: Option<&'a str>,
+    /// Only claims received since.
+    pub since: Option<DateTime<Utc>>,
+    /// Only this outcome.
+    pub outcome: Option<ClaimOutcome>,
+}
+
+/// Claims, newest first, at most `limit`; and how many match in all.
+pub async fn list(
+    pool: &PgPool,
+    filter: &ClaimFilter<'_>,
+    limit: i64,
+) -> Result<(Vec<ClaimRow>, i64), sqlx::Error> {
+    macro_rules! matching {
+        () => {
+            "($1::text IS NULL OR c.streamer = $1)
+             AND ($2::timestamptz IS NULL OR c.received_at >= $2)
+             AND ($3::text IS NULL OR c.outcome = $3)"
+        };
+    }
+    let rows = sqlx::query_as(concat!(
+        "SELECT c.id, c.streamer, c.buyer, p.sku, c.quantity, c.outcome, c.status,
+                c.message_time, o.order_number,
+                CASE WHEN c.status = 'waiting' THEN
+                    (SELECT count(*) FROM claims w
+                      WHERE w.product_id = c.product_id AND w.status = 'waiting'
+                        AND (w.message_time, w.received_at, w.id) <= (c.message_time, c.received_at, c.id))
+                END AS waitlist_position
+           FROM claims c
+           LEFT JOIN products p ON p.id = c.product_id
+           LEFT JOIN orders o ON o.id = c.order_id
+          WHERE ",
+        matching!(),
+        " ORDER BY c.received_at DESC, c.id DESC LIMIT $4"
+    ))
+    .bind(filter.streamer)
+    .bind(filter.since)
+    .bind(filter.outcome.map(ClaimOutcome::as_str))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let (total,): (i64,) =
+        sqlx::query_as(concat!("SELECT count(*) FROM claims c WHERE ", matching!()))
+            .bind(filter.streamer)
+            .bind(filter.since)
+            .bind(filter.outcome.map(ClaimOutcome::as_str))
+            .fetch_one(pool)
+            .await?;
+    Ok((rows, total))
+}
+
+/// One place on a variant's waitlist.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct WaitlistEntry {
+    /// 1 is next.
+    pub position: i64,
+    /// The waiting claim.
+    pub claim_id: ClaimId,
+    /// Who waits.
+    pub buyer: String,
+    /// Units asked for.
+    pub quantity: i32,
+    /// Their message's time (the line's order).
+    pub message_time: DateTime<Utc>,
+    /// When the entry lapses.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A variant's waitlist, next first.
+pub async fn waitlist(pool: &PgPool, sku: &str) -> Result<Vec<WaitlistEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT row_number() OVER (ORDER BY c.message_time, c.received_at, c.id) AS position,
+                c.id AS claim_id, c.buyer, c.quantity, c.message_time,
+                c.waitlist_expires_at AS expires_at
+           FROM claims c JOIN products p ON p.id = c.product_id
+          WHERE p.sku = $1 AND c.status = 'waiting'
+          ORDER BY position",
+    )
+    .bind(sku)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,103 @@
+//! The allocator's job: decide one variant's due claims, and serve its waitlist, in one
+//! transaction under the variant's row lock (`db::claims::allocate`).
+//!
+//! A claim is recorded `pending` by the message stage, due `CLAIM_ORDER_WINDOW_MS` after
+//! its message's own time, and this job is scheduled for then — one per variant (the same
+//! Redis member, earliest time kept), so a burst of claims for the last units is decided
+//! by one call in message-time order, whichever worker took which message. The claims
+//! table is the truth: a lost or failed run is made up by the sweeper
+//! (`db::claims::needing_allocation`), and running twice decides nothing twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::{AbortError, BoxDynError, Data};
+use chrono::{DateTime, Utc};
+use shopwire_core::db::claims::{self, Allocation, AllocationRules};
+use shopwire_core::jobs::{AllocateJob, JobRef, Queue};
+use tracing::Instrument;
+
+use crate::context::JobContext;
+use crate::pipeline::checkout;
+
+/// Claims decided by the allocator, by outcome.
+pub const CLAIM_OUTCOMES_TOTAL: &str = "shopwire_claim_outcomes_total";
+
+/// After a failed allocation, try again this soon (the sweeper is the backstop).
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Entry point for apalis: decode the job, then allocate.
+pub async fn handle(job: serde_json::Value, ctx: Data<Arc<JobContext>>) -> Result<(), BoxDynError> {
+    let job: AllocateJob = match serde_json::from_value(job) {
+        Ok(job) => job,
+        Err(e) => {
+            tracing::error!(error = %e, "undecodable allocation job; aborting it");
+            return Err(AbortError::new(e).into());
+        }
+    };
+    let span = tracing::info_span!("allocate", product_id = job.product_id);
+    run(&ctx, job.product_id).instrument(span).await;
+    Ok(())
+}
+
+/// The allocator's rules from settings.
+pub fn rules(ctx: &JobContext) -> AllocationRules<'static> {
+    AllocationRules {
+        hold: ctx.reservation_ttl,
+        checkout: ctx
+            .stripe
+            .is_some()
+            .then_some((Queue::Checkout.as_str(), checkout::JOB_KEY_PREFIX)),
+        waitlist_max: ctx.claims.waitlist_max,
+        waitlist_ttl: ctx.claims.waitlist_ttl,
+        max_open_holds: ctx.claims.buyer_max_open_holds,
+    }
+}
+
+/// Allocate `product_id`'s due claims now; push the new orders' checkout jobs and schedule
+/// the next run when claims are still waiting for their window. Returns what was decided
+/// (`None` when the allocation failed and was rescheduled).
+pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
+    let allocation = match claims::allocate(&ctx.pool, product_id, &rules(ctx)).await {
+        Ok(allocation) => allocation,
+        Err(e) => {
+            tracing::warn!(error = %e, "allocation failed; retrying shortly");
+            schedule_in(ctx, product_id, RETRY_AFTER).await;
+            return None;
+        }
+    };
+    let jobs: Vec<JobRef> = allocation
+        .decided
+        .iter()
+        .filter_map(|d| d.checkout_job.map(|job_id| JobRef { job_id }))
+        .collect();
+    if let Err(e) = ctx.queue.push_refs(Queue::Checkout, &jobs).await {
+        tracing::warn!(error = %e, jobs = jobs.len(), "could not push checkout jobs; the sweeper will");
+    }
+    for d in &allocation.decided {
+        metrics::counter!(CLAIM_OUTCOMES_TOTAL, "outcome" => d.outcome.as_str()).increment(1);
+        tracing::info!(claim = d.claim_id.get(), outcome = %d.outcome, order = d.order_number.as_deref(), position = d.waitlist_position, "claim decided");
+    }
+    if let Some(next) = allocation.next_due {
+        schedule_at(ctx, product_id, next).await;
+    }
+    Some(allocation)
+}
+
+/// Schedule `product_id`'s allocation for `due` (now, when it is past).
+pub async fn schedule_at(ctx: &JobContext, product_id: i64, due: DateTime<Utc>) {
+    let wait = (due - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    schedule_in(ctx, product_id, wait).await;
+}
+
+async fn schedule_in(ctx: &JobContext, product_id: i64, wait: Duration) {
+    let job = AllocateJob { product_id };
+    let pushed = if wait.is_zero() {
+        ctx.queue.push_allocations(&[job]).await
+    } else {
+        ctx.queue.schedule(Queue::Claims, &job, wait).await
+    };
+    if let Err(e) = pushed {
+        tracing::warn!(error = %e, product_id, "could not schedule the allocation; the sweeper will");
+    }
+}
