@@ -91,15 +91,8 @@ mod tests {
 
     #[test]
     fn usage_errors_are_one_line_without_the_clap_prefix() {
-        let e = Cli::try_parse_from([
-            "shopwire-admin",
-            "inventory",
-            "set",
-            "X",
-            "--price",
-            "1.999",
-        ])
-        .expect_err("bad price");
+        let e = Cli::try_parse_from(["shopwire-admin", "inventory", "set", "X", "--price", "1,99"])
+            .expect_err("bad price");
         let line = usage_error(&e);
         assert!(!line.contains('\n'), "{line}");
         assert!(!line.starts_with("error:"), "{line}");

@@ -4,5 +4,4 @@
 
 pub mod cli;
 pub mod commands;
-pub mod money;
 pub mod output;

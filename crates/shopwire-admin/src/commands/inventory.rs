@@ -1,6 +1,12 @@
 //! `inventory set|show|list`: the product catalog and its stock. `list` also shows each
 //! product's sales velocity, hours until stockout, alert and reorder suggestion as of the
 //! last trends scoring run (`null` before the first one).
+//!
+//! Prices are typed as decimal amounts of their currency (`79.99` usd, `1500` jpy,
+//! `1.5` kwd) and stored, and printed in JSON as `price_cents`, in the currency's minor
+//! unit as Stripe counts it (7999, 1500, 1500): that is what Checkout charges. A price
+//! Stripe could not charge (below its minimum for the currency, or a three-decimal
+//! amount not ending in 0) is refused when it is set.
 
 use std::collections::HashMap;
 
@@ -9,8 +15,8 @@ use clap::Subcommand;
 use serde::Serialize;
 use shopwire_core::db::products::{self, NewProduct, Product};
 use shopwire_core::db::trends::velocity::{self, VelocityRow};
+use shopwire_core::domain::{Currency, DecimalAmount, Money};
 
-use crate::money::{format_cents, parse_currency, parse_price_cents};
 use crate::output::{Tabular, or_dash};
 
 /// `inventory` and its subcommands.
@@ -40,15 +46,16 @@ struct SetArgs {
     /// What buyers see.
     #[arg(long)]
     title: String,
-    /// Price as a decimal amount, e.g. 79.99 (at most 2 decimals).
-    #[arg(long, value_parser = parse_price_cents, allow_negative_numbers = true)]
-    price: i64,
+    /// Price as a decimal amount of the currency: 79.99 (usd), 1500 (jpy), 1.5 (kwd); no
+    /// more decimals than the currency has, and at least Stripe's minimum charge.
+    #[arg(long, value_parser = DecimalAmount::parse, allow_negative_numbers = true)]
+    price: DecimalAmount,
     /// Units on hand; may not go below what pending orders reserve.
     #[arg(long, value_parser = parse_stock, allow_negative_numbers = true)]
     stock: i32,
-    /// Three-letter currency code.
-    #[arg(long, default_value = "usd", value_parser = parse_currency)]
-    currency: String,
+    /// Three-letter currency code (stored lowercase).
+    #[arg(long, default_value = "usd", value_parser = Currency::parse)]
+    currency: Currency,
 }
 
 /// Run an `inventory` subcommand.
@@ -157,11 +164,18 @@ fn new_product(set: SetArgs) -> anyhow::Result<NewProduct> {
     if title.is_empty() || title.chars().count() > 512 || title.contains('\0') {
         bail!("title must be 1 to 512 characters");
     }
+    let price = set
+        .price
+        .in_currency(set.currency)
+        .map_err(|e| anyhow::anyhow!("invalid --price: {e}"))?;
+    price
+        .check_stripe_charge()
+        .map_err(|e| anyhow::anyhow!("price {e}"))?;
     Ok(NewProduct {
         sku,
         title,
-        price_cents: set.price,
-        currency: set.currency,
+        price_cents: price.minor,
+        currency: price.currency.code().to_owned(),
         stock_on_hand: set.stock,
     })
 }
@@ -190,7 +204,7 @@ impl Tabular for Product {
         vec![
             self.sku.clone(),
             self.title.clone(),
-            format_cents(self.price_cents),
+            Money::stored_amount(self.price_cents, Some(&self.currency)),
             self.currency.clone(),
             self.stock_on_hand.to_string(),
             self.reserved.to_string(),

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use anyhow::Context;
 use clap::Subcommand;
 use shopwire_core::db::orders::{self, OrderRow, OrderTrace};
+use shopwire_core::domain::Money;
 
 use crate::output::{Tabular, or_dash, time};
 
@@ -64,7 +65,7 @@ fn human(t: &OrderTrace) -> String {
         o.status,
         o.quantity,
         or_dash(o.sku.as_deref()),
-        money(o.total_cents),
+        Money::stored_amount(o.total_cents, Some(&o.currency)),
         o.currency,
         o.buyer
     );
@@ -133,10 +134,6 @@ fn human(t: &OrderTrace) -> String {
     s
 }
 
-fn money(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents.rem_euclid(100))
-}
-
 impl Tabular for OrderRow {
     const HEADERS: &'static [&'static str] = &[
         "ORDER",
@@ -158,7 +155,11 @@ impl Tabular for OrderRow {
             or_dash(self.sku.as_deref()),
             self.buyer.clone(),
             self.quantity.to_string(),
-            format!("{} {}", money(self.total_cents), self.currency),
+            format!(
+                "{} {}",
+                Money::stored_amount(self.total_cents, Some(&self.currency)),
+                self.currency
+            ),
             time(&self.created_at),
             or_dash(self.checkout_url.as_deref()),
         ]

@@ -11,8 +11,8 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use shopwire_core::db::live_pins;
 use shopwire_core::db::products::{self, NewProduct};
+use shopwire_core::domain::Money;
 
-use crate::money::format_cents;
 use crate::output::Tabular;
 
 /// `seed` options.
@@ -23,7 +23,7 @@ pub struct Args {
     demo: bool,
 }
 
-/// The demo catalog: SKU, title, price in cents, stock.
+/// The demo catalog: SKU, title, price in cents (usd), stock.
 const DEMO: [(&str, &str, i64, i32); 10] = [
     ("VNT-NIKE-WB-001", "Vintage Nike Windbreaker", 4999, 3),
     (
@@ -79,7 +79,7 @@ pub struct Seeded {
     pub sku: String,
     /// Title.
     pub title: String,
-    /// Price in cents.
+    /// Price in minor units of `currency` (cents for usd).
     pub price_cents: i64,
     /// Currency.
     pub currency: String,
@@ -147,7 +147,11 @@ impl Tabular for Seeded {
             if self.added { "added" } else { "exists" }.to_owned(),
             self.sku.clone(),
             self.title.clone(),
-            format!("{} {}", format_cents(self.price_cents), self.currency),
+            format!(
+                "{} {}",
+                Money::stored_amount(self.price_cents, Some(&self.currency)),
+                self.currency
+            ),
             self.stock_on_hand.to_string(),
         ]
     }

@@ -56,7 +56,7 @@ async fn inventory_set_then_show_and_list_round_trip_as_json(pool: PgPool) {
             "--title",
             "Nike Windbreaker (90s)",
             "--price",
-            "0.29",
+            "0.57",
             "--stock",
             "1",
             "--currency",
@@ -64,7 +64,10 @@ async fn inventory_set_then_show_and_list_round_trip_as_json(pool: PgPool) {
         ])
         .await;
     assert_eq!(updated["title"], "Nike Windbreaker (90s)");
-    assert_eq!(updated["price_cents"], 29);
+    assert_eq!(
+        updated["price_cents"], 57,
+        "exact, never 0.57 × 100 in floating point"
+    );
     assert_eq!(updated["currency"], "eur");
     assert_eq!(updated["available"], 1);
     assert_eq!(
@@ -139,6 +142,127 @@ async fn an_invalid_price_fails_with_one_line_on_stderr_and_saves_nothing(pool: 
         .await;
     assert!(run.failure().contains("stock `-1` is negative"), "{run:?}");
     assert_eq!(admin.json(&["inventory", "list"]).await, json!([]));
+}
+
+/// `inventory set SKU --price P --currency C` with everything else fixed.
+async fn set_price(admin: &Admin, sku: &str, price: &str, currency: &str) -> crate::helpers::Run {
+    admin
+        .run(&[
+            "inventory",
+            "set",
+            sku,
+            "--title",
+            "Kimono",
+            "--price",
+            price,
+            "--currency",
+            currency,
+            "--stock",
+            "2",
+            "--json",
+        ])
+        .await
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn prices_are_stored_in_the_minor_unit_stripe_uses_for_their_currency(pool: PgPool) {
+    let admin = Admin::new(&pool);
+    // `price_cents` holds minor units of the currency: yen have none below them, dinars
+    // have thousandths.
+    for (sku, price, currency, minor) in [
+        ("KIM-JPY", "1500", "jpy", 1500),
+        ("KIM-KRW", "1500", "KRW", 1500),
+        ("KIM-USD", "79.99", "usd", 7999),
+        ("KIM-KWD", "1.5", "kwd", 1500),
+        ("KIM-GBP", "0.30", "gbp", 30),
+    ] {
+        let set = set_price(&admin, sku, price, currency).await.json();
+        assert_eq!(set["price_cents"], minor, "{sku}: {set}");
+        assert_eq!(set["currency"], currency.to_lowercase(), "{sku}");
+        let shown = admin.json(&["inventory", "show", sku]).await;
+        assert_eq!(shown["price_cents"], minor, "{sku}");
+    }
+    // Tables show the price with the currency's own decimals.
+    for (sku, shown) in [
+        ("KIM-JPY", "1500"),
+        ("KIM-USD", "79.99"),
+        ("KIM-KWD", "1.500"),
+    ] {
+        let human = admin.run(&["inventory", "show", sku]).await;
+        assert_eq!(human.code, Some(0), "{human:?}");
+        let price = human
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("PRICE"))
+            .unwrap_or_else(|| panic!("a PRICE line: {human:?}"));
+        assert_eq!(price.split_whitespace().nth(1), Some(shown), "{price}");
+    }
+    let table = admin.run(&["inventory", "list"]).await;
+    let yen = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("KIM-JPY"))
+        .unwrap_or_else(|| panic!("a KIM-JPY row: {table:?}"));
+    assert!(yen.contains(" 1500 "), "{yen}");
+    assert!(!yen.contains("15.00"), "{yen}");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_price_below_stripes_minimum_charge_is_refused_in_one_line(pool: PgPool) {
+    let admin = Admin::new(&pool);
+    for (price, currency, message) in [
+        (
+            "0.49",
+            "usd",
+            "price 0.49 usd is below Stripe's minimum charge of 0.50 usd",
+        ),
+        (
+            "0.29",
+            "gbp",
+            "price 0.29 gbp is below Stripe's minimum charge of 0.30 gbp",
+        ),
+        (
+            "49",
+            "jpy",
+            "price 49 jpy is below Stripe's minimum charge of 50 jpy",
+        ),
+        (
+            "0",
+            "eur",
+            "price 0.00 eur is below Stripe's minimum charge of 0.50 eur",
+        ),
+    ] {
+        let run = set_price(&admin, "CHEAP-1", price, currency).await;
+        assert_eq!(run.failure(), message, "{price} {currency}");
+    }
+    assert_eq!(admin.json(&["inventory", "list"]).await, json!([]));
+    // The minimum itself is fine.
+    assert_eq!(
+        set_price(&admin, "CHEAP-1", "50", "jpy").await.json()["price_cents"],
+        50
+    );
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn prices_the_currency_cannot_express_are_refused(pool: PgPool) {
+    let admin = Admin::new(&pool);
+    for (price, currency, reason) in [
+        ("1500.5", "jpy", "jpy has none (zero-decimal)"),
+        ("79.999", "usd", "more than 2 decimals"),
+        ("1.0005", "kwd", "more than 3 decimals"),
+        // Stripe's partners need a three-decimal amount's last digit to be 0.
+        ("1.505", "kwd", "Stripe charges kwd in steps of 0.010"),
+    ] {
+        let line = set_price(&admin, "ODD-1", price, currency).await;
+        let line = line.failure();
+        assert!(line.contains(reason), "{price} {currency}: {line}");
+    }
+    assert_eq!(admin.json(&["inventory", "list"]).await, json!([]));
+    assert_eq!(
+        set_price(&admin, "ODD-1", "1500.00", "jpy").await.json()["price_cents"],
+        1500,
+        "zeros after the point are no decimals"
+    );
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]

@@ -1,6 +1,7 @@
 //! Integration tests: the real `shopwire-admin` binary against a fresh Postgres database
 //! per test (`#[sqlx::test]`).
 
+mod checkout;
 mod classify;
 mod dlq;
 mod events;

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use shopwire_core::db::tiktok_orders::{Details, NewLine};
+use shopwire_core::domain::{Currency, Money};
 
 /// The response envelope of every TikTok Shop API call.
 #[derive(Debug, Deserialize)]
@@ -99,13 +100,16 @@ impl ApiOrder {
             .currency
             .as_deref()
             .or_else(|| self.line_items.iter().find_map(|l| l.currency.as_deref()))
-            .map(|c| c.trim().to_ascii_lowercase())
-            .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_lowercase()));
-        let exponent = currency.as_deref().map_or(2, minor_unit_exponent);
-        let total_cents = payment
-            .total_amount
-            .as_deref()
-            .and_then(|a| to_minor(a, exponent));
+            .and_then(|c| Currency::parse(c).ok());
+        // TikTok sends decimal strings ("1500" yen, "12.99" dollars); we store the minor
+        // units every amount here uses (Stripe's), two decimals when no currency is named.
+        // An amount the currency cannot express is not stored.
+        let minor = |amount: &str| {
+            Money::parse(amount, currency.unwrap_or(Currency::USD))
+                .ok()
+                .map(|m| m.minor)
+        };
+        let total_cents = payment.total_amount.as_deref().and_then(minor);
         let mut lines: Vec<NewLine> = Vec::new();
         for item in self.line_items {
             let units = i32::try_from(item.quantity.unwrap_or(1).max(1)).unwrap_or(i32::MAX);
@@ -115,10 +119,7 @@ impl ApiOrder {
             match lines.iter_mut().find(|l| same(l)) {
                 Some(line) => line.quantity = line.quantity.saturating_add(units),
                 None => lines.push(NewLine {
-                    unit_price_cents: item
-                        .sale_price
-                        .as_deref()
-                        .and_then(|p| to_minor(p, exponent)),
+                    unit_price_cents: item.sale_price.as_deref().and_then(minor),
                     seller_sku: item.seller_sku,
                     tiktok_sku_id: item.sku_id,
                     title: item.product_name,
@@ -129,37 +130,10 @@ impl ApiOrder {
         Details {
             buyer: self.user_id,
             total_cents,
-            currency,
+            currency: currency.map(|c| c.code().to_owned()),
             lines,
         }
     }
-}
-
-/// Digits after the decimal point of a currency's minor unit (ISO 4217).
-fn minor_unit_exponent(currency: &str) -> u32 {
-    match currency {
-        "bif" | "clp" | "djf" | "gnf" | "isk" | "jpy" | "kmf" | "krw" | "pyg" | "rwf" | "ugx"
-        | "vnd" | "vuv" | "xaf" | "xof" | "xpf" => 0,
-        "bhd" | "iqd" | "jod" | "kwd" | "lyd" | "omr" | "tnd" => 3,
-        _ => 2,
-    }
-}
-
-/// A decimal amount such as `"12.99"` in minor units (`1299`). `None` for anything that
-/// is not a plain non-negative decimal, or has more fraction digits than the currency.
-fn to_minor(amount: &str, exponent: u32) -> Option<i64> {
-    let (whole, fraction) = amount.trim().split_once('.').unwrap_or((amount.trim(), ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) {
-        return None;
-    }
-    let fraction = fraction.trim_end_matches('0');
-    let exponent = usize::try_from(exponent).ok()?;
-    if fraction.len() > exponent {
-        return None;
-    }
-    let scaled = format!("{whole}{fraction:0<exponent$}");
-    scaled.parse().ok()
 }
 
 #[cfg(test)]
@@ -168,16 +142,35 @@ mod tests {
 
     #[test]
     fn amounts_become_minor_units_by_currency() {
-        assert_eq!(to_minor("12.99", 2), Some(1299));
-        assert_eq!(to_minor("12.9", 2), Some(1290));
-        assert_eq!(to_minor("12", 2), Some(1200));
-        assert_eq!(to_minor("12.50", 0), None);
-        assert_eq!(to_minor("1500.00", 0), Some(1500));
-        assert_eq!(to_minor("1.234", 3), Some(1234));
-        assert_eq!(to_minor("1.234", 2), None);
-        assert_eq!(to_minor("-1", 2), None);
-        assert_eq!(to_minor("", 2), None);
-        assert_eq!(to_minor("1e3", 2), None);
+        let total = |currency: Option<&str>, amount: &str| {
+            let payment = match currency {
+                Some(c) => serde_json::json!({"currency": c, "total_amount": amount}),
+                None => serde_json::json!({"total_amount": amount}),
+            };
+            let order: ApiOrder =
+                serde_json::from_value(serde_json::json!({"id": "1", "payment": payment}))
+                    .expect("parses");
+            let details = order.into_details();
+            (details.total_cents, details.currency)
+        };
+        let usd = Some("usd".to_owned());
+        assert_eq!(total(Some("USD"), "12.99"), (Some(1299), usd.clone()));
+        assert_eq!(total(Some("USD"), "12.9"), (Some(1290), usd.clone()));
+        assert_eq!(total(Some("USD"), "12"), (Some(1200), usd.clone()));
+        assert_eq!(total(Some("USD"), "1.234"), (None, usd.clone()));
+        assert_eq!(total(Some("USD"), "-1"), (None, usd.clone()));
+        assert_eq!(total(Some("USD"), ""), (None, usd.clone()));
+        assert_eq!(total(Some("USD"), "1e3"), (None, usd));
+        let jpy = Some("jpy".to_owned());
+        assert_eq!(total(Some("JPY"), "1500"), (Some(1500), jpy.clone()));
+        assert_eq!(total(Some("JPY"), "1500.00"), (Some(1500), jpy.clone()));
+        assert_eq!(total(Some("JPY"), "12.50"), (None, jpy));
+        assert_eq!(
+            total(Some("KWD"), "1.234"),
+            (Some(1234), Some("kwd".to_owned()))
+        );
+        assert_eq!(total(None, "12.99"), (Some(1299), None));
+        assert_eq!(total(Some("dollars"), "12.99"), (Some(1299), None));
     }
 
     #[test]

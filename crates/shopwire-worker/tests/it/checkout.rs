@@ -321,6 +321,57 @@ async fn a_stripe_400_kills_the_job_into_the_dead_letter_queue(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn an_order_stripe_could_not_charge_dies_with_our_reason_without_calling_stripe(
+    pool: PgPool,
+) {
+    let stripe = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(SESSIONS))
+        .respond_with(session_created("cs_test_never"))
+        .expect(0)
+        .mount(&stripe)
+        .await;
+    let worker = test_worker_with(pool.clone(), stripe_env(&stripe));
+    let ctx = context(&worker);
+    // Rows from before `inventory set` checked prices: 30 cents, and 1.505 dinars (a
+    // three-decimal amount whose last digit is not 0).
+    let mut dead = Vec::new();
+    for (sku, total, currency, reason) in [
+        (
+            "SKU-CHEAP",
+            30,
+            "usd",
+            "0.30 usd is below Stripe's minimum charge of 0.50 usd",
+        ),
+        (
+            "SKU-FILS",
+            1505,
+            "kwd",
+            "1.505 kwd cannot be charged: Stripe charges kwd in steps of 0.010",
+        ),
+    ] {
+        let (order, job_id) = order_with_job(&ctx, sku).await;
+        sqlx::query("UPDATE orders SET total_cents = $2, currency = $3 WHERE id = $1")
+            .bind(order.id)
+            .bind(total)
+            .bind(currency)
+            .execute(&pool)
+            .await
+            .expect("update works");
+        run_job::process(&ctx, job_id).await;
+        let row = job(&pool, job_id).await;
+        assert_eq!((row.status.as_str(), row.attempts), ("dead", 1), "{sku}");
+        let error = row.last_error.unwrap_or_default();
+        assert!(error.contains(&order.number), "{error}");
+        assert!(error.contains(reason), "{error}");
+        dead.push(order);
+    }
+    for order in &dead {
+        assert_eq!(checkout_columns(&pool, order).await, (None, None));
+    }
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
 async fn an_order_no_longer_pending_gets_no_session(pool: PgPool) {
     let stripe = MockServer::start().await;
     Mock::given(method("POST"))
@@ -497,14 +548,30 @@ async fn a_job_stripe_kept_failing_dies_then_a_replay_completes_it_once(pool: Pg
 /// Postgres or Redis.
 #[test]
 fn the_worker_binary_refuses_to_start_with_a_stripe_key_and_no_success_url() {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_shopwire-worker"))
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_shopwire-worker"))
         .env_clear()
         .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
         .env("REDIS_URL", "redis://127.0.0.1:1")
+        .env("WORKER_PORT", "0")
         .env("STRIPE_SECRET_KEY", KEY)
         .env("CHECKOUT_CANCEL_URL", "https://shop.example.com/cart")
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("wait works").is_none() {
+        if Instant::now() > deadline {
+            child.kill().expect("kill works");
+            let output = child.wait_with_output().expect("output");
+            panic!("the worker started instead of refusing: {output:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let stderr = String::from_utf8(output.stderr).expect("utf-8");
     let line = stderr.strip_suffix('\n').unwrap_or(&stderr);

@@ -4,9 +4,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shopwire_core::db::inbox::{self, InboxId, InboxRow};
+use shopwire_core::domain::Money;
 use sqlx::PgPool;
 
-use crate::money::format_cents;
 use crate::output::{Tabular, clip, fields, or_dash, table, time};
 
 /// A delivery with its body and consequences.
@@ -208,7 +208,11 @@ impl Tabular for CausedOrder {
             self.id.to_string(),
             self.order_number.clone(),
             self.status.clone(),
-            format!("{} {}", format_cents(self.total_cents), self.currency),
+            format!(
+                "{} {}",
+                Money::stored_amount(self.total_cents, Some(&self.currency)),
+                self.currency
+            ),
             time(&self.created_at),
         ]
     }
@@ -223,8 +227,10 @@ impl Tabular for CausedPayment {
             or_dash(self.order_id),
             self.kind.clone(),
             match (self.amount_cents, &self.currency) {
-                (Some(cents), Some(cur)) => format!("{} {cur}", format_cents(cents)),
-                (Some(cents), None) => format_cents(cents),
+                (Some(minor), Some(cur)) => {
+                    format!("{} {cur}", Money::stored_amount(minor, Some(cur)))
+                }
+                (Some(minor), None) => Money::stored_amount(minor, None),
                 _ => "-".to_owned(),
             },
         ]
