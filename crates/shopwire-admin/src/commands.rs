@@ -1,5 +1,7 @@
 //! One module per command, each with its `Args` and `async fn run`.
 
+pub mod buyers;
+pub mod claims;
 pub mod classify;
 pub mod dlq;
 pub mod events;
@@ -11,6 +13,7 @@ pub mod queues;
 pub mod seed;
 pub mod send;
 pub mod trends;
+pub mod waitlist;
 
 use std::time::Duration;
 
@@ -31,8 +34,14 @@ pub enum Command {
     Seed(seed::Args),
     /// Create, update and look at products.
     Inventory(inventory::Args),
-    /// Set the product a streamer has on screen.
+    /// A streamer's live: the pinned product, the lineup of claim codes, open holds.
     Live(live::Args),
+    /// Claims made from buy messages, and their outcomes.
+    Claims(claims::Args),
+    /// A variant's waitlist.
+    Waitlist(waitlist::Args),
+    /// The buyer block list.
+    Buyers(buyers::Args),
     /// Look at webhook deliveries in the inbox, and replay them.
     Events(events::Args),
     /// The dead-letter queue: list, show, replay and purge dead jobs.
@@ -56,6 +65,9 @@ pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args, ctx).await,
         Command::Inventory(args) => inventory::run(args, ctx).await,
         Command::Live(args) => live::run(args, ctx).await,
+        Command::Claims(args) => claims::run(args, ctx).await,
+        Command::Waitlist(args) => waitlist::run(args, ctx).await,
+        Command::Buyers(args) => buyers::run(args, ctx).await,
         Command::Events(args) => events::run(args, ctx).await,
         Command::Dlq(args) => dlq::run(args, ctx).await,
         Command::Queues(args) => queues::run(args, ctx).await,

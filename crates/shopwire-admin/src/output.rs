@@ -44,6 +44,16 @@ impl Output {
         write_stdout(&text)
     }
 
+    /// The first rows of a longer list: the list, then (on stderr, so `--json` stdout stays
+    /// one document) `N of M shown; --limit` when `total` is more than was shown.
+    pub fn list_of<T: Serialize + Tabular>(&self, rows: &[T], total: i64) -> anyhow::Result<()> {
+        self.list(rows)?;
+        if let Some(note) = shown_of(rows.len(), total) {
+            eprintln!("{note}");
+        }
+        Ok(())
+    }
+
     /// One record: a JSON object, or one `FIELD  value` line per column.
     pub fn record<T: Serialize + Tabular>(&self, row: &T) -> anyhow::Result<()> {
         if self.json {
@@ -116,6 +126,12 @@ pub fn fields(headers: &[&str], cells: &[String]) -> String {
         .collect()
 }
 
+/// `N of M shown; --limit` when `shown` is less than `total`.
+pub fn shown_of(shown: usize, total: i64) -> Option<String> {
+    let shown_count = i64::try_from(shown).unwrap_or(i64::MAX);
+    (shown_count < total).then(|| format!("{shown} of {total} shown; --limit"))
+}
+
 /// `value`, or `-` when absent.
 pub fn or_dash<T: ToString>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
@@ -151,6 +167,16 @@ mod tests {
             ],
         );
         assert_eq!(text, "SKU       TITLE\nA-1       Jacket\nLONG-SKU\n");
+    }
+
+    #[test]
+    fn a_cut_list_says_how_much_it_shows() {
+        assert_eq!(
+            shown_of(50, 212).as_deref(),
+            Some("50 of 212 shown; --limit")
+        );
+        assert_eq!(shown_of(3, 3), None);
+        assert_eq!(shown_of(0, 0), None);
     }
 
     #[test]

@@ -2,11 +2,15 @@
 //! per test (`#[sqlx::test]`).
 
 mod checkout;
+mod buyers;
+mod claim_data;
+mod claims;
 mod classify;
 mod dlq;
 mod events;
 mod helpers;
 mod inventory;
+mod lineup;
 mod live;
 mod migrate;
 mod queues;

@@ -38,6 +38,14 @@ pub async fn unblock(pool: &PgPool, buyer: &str) -> Result<bool, sqlx::Error> {
     Ok(done.rows_affected() == 1)
 }
 
+/// `buyer`'s block, if blocked.
+pub async fn get(pool: &PgPool, buyer: &str) -> Result<Option<BlockedBuyer>, sqlx::Error> {
+    sqlx::query_as("SELECT buyer, reason, blocked_at FROM buyer_blocks WHERE buyer = $1")
+        .bind(buyer)
+        .fetch_optional(pool)
+        .await
+}
+
 /// Every blocked buyer, most recent first.
 pub async fn list(pool: &PgPool) -> Result<Vec<BlockedBuyer>, sqlx::Error> {
     sqlx::query_as(

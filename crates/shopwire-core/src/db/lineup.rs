@@ -129,6 +129,38 @@ pub async fn list(pool: &PgPool, streamer: &str) -> Result<Vec<LineupItem>, sqlx
     .await
 }
 
+/// An unpaid hold won by a claim in a streamer's live, as `live show` prints it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Hold {
+    /// `ORD-…`.
+    pub order_number: String,
+    /// The buyer's platform user id.
+    pub buyer: String,
+    /// The variant held.
+    pub sku: String,
+    /// Units held.
+    pub quantity: i32,
+    /// When the hold lapses unless paid.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The open holds of `streamer`'s claims (pending orders with a held reservation),
+/// soonest to lapse first.
+pub async fn holds(pool: &PgPool, streamer: &str) -> Result<Vec<Hold>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT o.order_number, c.buyer, p.sku, r.quantity, r.expires_at
+           FROM claims c
+           JOIN orders o ON o.id = c.order_id
+           JOIN reservations r ON r.order_id = o.id
+           JOIN products p ON p.id = r.product_id
+          WHERE c.streamer = $1 AND o.status = 'pending' AND r.status = 'held'
+          ORDER BY r.expires_at, o.id",
+    )
+    .bind(streamer)
+    .fetch_all(pool)
+    .await
+}
+
 /// `(code, item)` of `streamer`'s lineup as it stood at `at` (for reading a claim).
 pub async fn codes_at(
     conn: &mut PgConnection,
