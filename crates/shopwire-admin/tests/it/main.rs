@@ -1,8 +1,8 @@
 //! Integration tests: the real `shopwire-admin` binary against a fresh Postgres database
 //! per test (`#[sqlx::test]`).
 
-mod checkout;
 mod buyers;
+mod checkout;
 mod claim_data;
 mod claims;
 mod classify;
