@@ -32,6 +32,10 @@ pub enum MessagingError {
         /// TikTok's code.
         code: i64,
     },
+    /// HTTP 200 whose JSON has no integer `code`: not TikTok's answer to a send (a relay, a
+    /// wrong `TIKTOK_MESSAGING_API_BASE`), so not a success; retrying would not change it.
+    #[error("tiktok messaging answered without a code; the message is not known to be sent")]
+    NoCode,
 }
 
 impl MessagingError {
@@ -42,7 +46,7 @@ impl MessagingError {
             MessagingError::Status { status, .. } => {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
-            MessagingError::Refused { .. } => false,
+            MessagingError::Refused { .. } | MessagingError::NoCode => false,
         }
     }
 
@@ -134,8 +138,58 @@ impl MessagingClient {
             .await
             .map_err(|e| MessagingError::Transport(e.without_url().to_string()))?;
         match answer.get("code").and_then(serde_json::Value::as_i64) {
-            Some(0) | None => Ok(()),
+            Some(0) => Ok(()),
             Some(code) => Err(MessagingError::Refused { code }),
+            None => Err(MessagingError::NoCode),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+
+    async fn send_answered(answer: serde_json::Value) -> Result<(), MessagingError> {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/open_api/v1.3/business/message/send/"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+            .mount(&server)
+            .await;
+        let client =
+            MessagingClient::new(&server.uri(), SecretString::from("token")).expect("client");
+        client.send_text(Some("biz"), "conv-1", "hello").await
+    }
+
+    #[tokio::test]
+    async fn only_code_zero_is_a_success() {
+        send_answered(json!({"code": 0, "message": "OK", "data": {}}))
+            .await
+            .expect("code 0 is sent");
+        let refused = send_answered(json!({"code": 40100, "message": "rate limited"})).await;
+        assert!(
+            matches!(refused, Err(MessagingError::Refused { code: 40100 })),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_without_a_code_is_not_a_success() {
+        for answer in [
+            json!({}),
+            json!({"message": "OK"}),
+            json!({"code": null}),
+            json!({"code": "0"}),
+        ] {
+            let got = send_answered(answer.clone()).await;
+            assert!(
+                matches!(got, Err(MessagingError::NoCode)),
+                "{answer}: {got:?}"
+            );
+            assert!(!got.expect_err("an error").is_transient());
         }
     }
 }

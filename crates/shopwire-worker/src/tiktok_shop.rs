@@ -1,23 +1,28 @@
 //! TikTok Shop: its webhook bodies, its order statuses, and a client for its Open API
-//! (signed requests, `x-tts-access-token`) used to read an order's buyer, total and lines.
+//! (signed requests, `x-tts-access-token`) used to read an order's buyer, total and lines,
+//! and what a return sent back.
 
 pub mod notification;
 mod order;
+pub mod returns;
 pub mod sign;
 pub mod status;
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use shopwire_core::config::Settings;
 use shopwire_core::db::tiktok_orders::Details;
 
 use crate::jobs::apply_delivery::JobError;
+use returns::ReturnDetail;
 
 /// Get Order Detail, version 202309.
 pub const ORDER_DETAIL_PATH: &str = "/order/202309/orders";
+/// Search Returns, version 202309 (`POST`, JSON body).
+pub const SEARCH_RETURNS_PATH: &str = "/return_refund/202309/returns/search";
 /// The header carrying the shop's access token.
 pub const ACCESS_TOKEN_HEADER: &str = "x-tts-access-token";
 /// One API call's time limit; kept well under a job attempt's.
@@ -33,7 +38,7 @@ pub struct TiktokShopClient {
     app_key: String,
     app_secret: SecretString,
     access_token: SecretString,
-    shop_cipher: Option<String>,
+    shop_cipher: String,
 }
 
 /// Why an API call failed, and whether trying again could help.
@@ -68,40 +73,95 @@ impl From<ApiError> for JobError {
 }
 
 impl TiktokShopClient {
-    /// A client when the API is configured: `TIKTOK_SHOP_APP_KEY`, `TIKTOK_SHOP_APP_SECRETS`
-    /// (the first one signs) and `TIKTOK_SHOP_ACCESS_TOKEN`; `None` otherwise.
+    /// A client when the API is configured ([`Settings::tiktok_shop_api_configured`]):
+    /// `TIKTOK_SHOP_APP_KEY`, `TIKTOK_SHOP_APP_SECRETS` (the first one signs),
+    /// `TIKTOK_SHOP_ACCESS_TOKEN` and `TIKTOK_SHOP_SHOP_CIPHER`; `None` otherwise.
     pub fn from_settings(settings: &Settings) -> Option<TiktokShopClient> {
+        if !settings.tiktok_shop_api_configured() {
+            return None;
+        }
         Some(TiktokShopClient {
             http: reqwest::Client::new(),
             base: settings.tiktok_shop_api_base.clone(),
             app_key: settings.tiktok_shop_app_key.clone()?,
             app_secret: settings.tiktok_shop_app_secrets.first()?.clone(),
             access_token: settings.tiktok_shop_access_token.clone()?,
-            shop_cipher: settings.tiktok_shop_shop_cipher.clone(),
+            shop_cipher: settings.tiktok_shop_shop_cipher.clone()?,
         })
     }
 
     /// Get Order Detail for one order: its buyer, total and lines.
     pub async fn order_detail(&self, order_id: &str) -> Result<Details, ApiError> {
+        let body = self
+            .call(
+                Method::GET,
+                ORDER_DETAIL_PATH,
+                &[("ids", order_id)],
+                None,
+                "Get Order Detail",
+            )
+            .await?;
+        let envelope: order::Envelope = serde_json::from_slice(&body).map_err(unreadable)?;
+        envelope
+            .data
+            .into_iter()
+            .flat_map(|d| d.orders)
+            .find(|o| o.id == order_id)
+            .map(order::ApiOrder::into_details)
+            // Notifications can outrun the order API; the order shows up on a later attempt.
+            .ok_or_else(|| transient("TikTok Shop API does not list the order yet".into()))
+    }
+
+    /// Search Returns for one return: its type and the units it sent back.
+    pub async fn return_detail(&self, return_id: &str) -> Result<ReturnDetail, ApiError> {
+        let request = serde_json::to_vec(&serde_json::json!({ "return_ids": [return_id] }))
+            .map_err(|e| ApiError::Permanent(format!("Search Returns body: {e}")))?;
+        let body = self
+            .call(
+                Method::POST,
+                SEARCH_RETURNS_PATH,
+                &[],
+                Some(request),
+                "Search Returns",
+            )
+            .await?;
+        let envelope: returns::Envelope = serde_json::from_slice(&body).map_err(unreadable)?;
+        envelope
+            .data
+            .into_iter()
+            .flat_map(|d| d.return_orders)
+            .find(|r| r.return_id == return_id)
+            .map(returns::ApiReturn::into_detail)
+            .ok_or_else(|| transient("TikTok Shop API does not list the return yet".into()))
+    }
+
+    /// One signed call: `app_key`, `timestamp`, `shop_cipher` and `params` in the query, the
+    /// `sign` over them and `body`, the access token in its header. The answer's bytes when
+    /// it is a 2xx with `code` 0.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+        what: &str,
+    ) -> Result<Vec<u8>, ApiError> {
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let mut query = vec![
             ("app_key", self.app_key.as_str()),
             ("timestamp", timestamp.as_str()),
-            ("ids", order_id),
+            ("shop_cipher", self.shop_cipher.as_str()),
         ];
-        if let Some(cipher) = &self.shop_cipher {
-            query.push(("shop_cipher", cipher.as_str()));
-        }
+        query.extend_from_slice(params);
         let sign = sign::sign(
             self.app_secret.expose_secret(),
-            ORDER_DETAIL_PATH,
+            path,
             &query,
-            b"",
+            body.as_deref().unwrap_or_default(),
         );
-        let mut url =
-            reqwest::Url::parse(&format!("{}{ORDER_DETAIL_PATH}", self.base)).map_err(|e| {
-                ApiError::Permanent(format!("TIKTOK_SHOP_API_BASE is not a usable URL: {e}"))
-            })?;
+        let mut url = reqwest::Url::parse(&format!("{}{path}", self.base)).map_err(|e| {
+            ApiError::Permanent(format!("TIKTOK_SHOP_API_BASE is not a usable URL: {e}"))
+        })?;
         url.query_pairs_mut()
             .extend_pairs(&query)
             .append_pair("sign", &sign);
@@ -110,11 +170,17 @@ impl TiktokShopClient {
         })?;
         token.set_sensitive(true);
 
-        let response = self
+        let mut request = self
             .http
-            .get(url)
+            .request(method, url)
             .header(ACCESS_TOKEN_HEADER, token)
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT);
+        if let Some(body) = body {
+            request = request
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body);
+        }
+        let response = request
             .send()
             .await
             .map_err(|e| transient(format!("TikTok Shop API unreachable: {}", e.without_url())))?;
@@ -129,24 +195,27 @@ impl TiktokShopClient {
         if !status.is_success() {
             return Err(refused(status, &headers, &body));
         }
-        let envelope: order::Envelope = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::Permanent(format!("TikTok Shop API answered unreadable JSON: {e}"))
-        })?;
-        if envelope.code != 0 {
+        let answer: Answer = serde_json::from_slice(&body).map_err(unreadable)?;
+        if answer.code != 0 {
             return Err(ApiError::Permanent(format!(
-                "TikTok Shop API refused Get Order Detail: code {} ({})",
-                envelope.code, envelope.message
+                "TikTok Shop API refused {what}: code {} ({})",
+                answer.code, answer.message
             )));
         }
-        envelope
-            .data
-            .into_iter()
-            .flat_map(|d| d.orders)
-            .find(|o| o.id == order_id)
-            .map(order::ApiOrder::into_details)
-            // Notifications can outrun the order API; the order shows up on a later attempt.
-            .ok_or_else(|| transient("TikTok Shop API does not list the order yet".into()))
+        Ok(body.to_vec())
     }
+}
+
+/// The `code` and `message` every TikTok Shop API answer carries; `code` 0 is success.
+#[derive(serde::Deserialize)]
+struct Answer {
+    code: i64,
+    #[serde(default)]
+    message: String,
+}
+
+fn unreadable(e: serde_json::Error) -> ApiError {
+    ApiError::Permanent(format!("TikTok Shop API answered unreadable JSON: {e}"))
 }
 
 fn transient(message: String) -> ApiError {
@@ -159,7 +228,7 @@ fn transient(message: String) -> ApiError {
 /// A non-2xx answer: 408, 429 and 5xx are transient (429 and 503 with their
 /// `Retry-After`), anything else permanent.
 fn refused(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
-    let detail = serde_json::from_slice::<order::Envelope>(body)
+    let detail = serde_json::from_slice::<Answer>(body)
         .map(|e| format!(": code {} ({})", e.code, e.message))
         .unwrap_or_default();
     let message = format!("TikTok Shop API answered {}{detail}", status.as_u16());
@@ -254,6 +323,7 @@ mod tests {
                 "TIKTOK_SHOP_APP_KEY" => Some("key"),
                 "TIKTOK_SHOP_APP_SECRETS" => Some("app-secret-value"),
                 "TIKTOK_SHOP_ACCESS_TOKEN" => Some("access-token-value"),
+                "TIKTOK_SHOP_SHOP_CIPHER" => Some("ROW_cipher"),
                 _ => None,
             }
             .map(str::to_owned)

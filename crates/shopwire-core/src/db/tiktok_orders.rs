@@ -3,9 +3,10 @@
 //!
 //! Every function runs in the caller's transaction, on an order row it has locked with
 //! [`lock_or_create`] or [`lock`], so two notifications for one order apply one after the
-//! other. Stock is taken when the order enters `paid` and given back when it leaves for
-//! `cancelled` or `refunded`, each at most once: `orders.stock_committed` says whether it is
-//! out, and each line's `committed` says how many units it took.
+//! other. Stock is taken when the order enters `paid` and given back when it is `cancelled`,
+//! at most once: `orders.stock_committed` says whether it is out, and each line's
+//! `committed` says how many of its units are still out. A refunded return gives back only
+//! the units its buyer sent back ([`apply_return`]), once per return.
 
 mod status;
 mod stock;
@@ -223,13 +224,14 @@ pub struct Moved {
     pub steps: Vec<OrderStatus>,
     /// Stock taken on entering `paid`.
     pub committed: Vec<StockMove>,
-    /// Stock given back on entering `cancelled` or `refunded`.
+    /// Stock given back on entering `cancelled`, or by a return ([`apply_return`]).
     pub restocked: Vec<StockMove>,
 }
 
 /// Walk the locked `order` forward to `to` along legal steps, committing stock on entering
-/// `paid` and restocking on entering `cancelled` or `refunded`. `None` (and nothing
-/// changed) when `to` cannot be reached from where the order is.
+/// `paid` and restocking everything still out on entering `cancelled`. Entering `refunded`
+/// moves no stock: what comes back is the return's to say ([`apply_return`]). `None` (and
+/// nothing changed) when `to` cannot be reached from where the order is.
 pub async fn move_to(
     conn: &mut PgConnection,
     order: &TiktokOrder,
@@ -249,15 +251,86 @@ pub async fn move_to(
             .await?;
         match step {
             OrderStatus::Paid => moved.committed = stock::commit_stock(conn, order.id).await?,
-            OrderStatus::Cancelled | OrderStatus::Refunded => {
-                moved.restocked = stock::restock(conn, order.id).await?
-            }
-            OrderStatus::Pending | OrderStatus::Fulfilled | OrderStatus::Expired => {}
+            OrderStatus::Cancelled => moved.restocked = stock::restock(conn, order.id).await?,
+            OrderStatus::Pending
+            | OrderStatus::Fulfilled
+            | OrderStatus::Expired
+            | OrderStatus::Refunded => {}
         }
         from = step;
     }
     moved.steps = steps;
     Ok(Some(moved))
+}
+
+/// Units of one SKU a return sent back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnedLine {
+    /// The seller's SKU.
+    pub seller_sku: Option<String>,
+    /// TikTok's SKU id.
+    pub tiktok_sku_id: Option<String>,
+    /// Units sent back, at least 1.
+    pub quantity: i32,
+}
+
+/// A refunded TikTok Shop return, as [`apply_return`] records it.
+#[derive(Debug, Clone)]
+pub struct Return<'a> {
+    /// TikTok's `return_id`.
+    pub return_id: &'a str,
+    /// `REFUND`, `RETURN_AND_REFUND` or `REPLACEMENT`, if known.
+    pub return_type: Option<&'a str>,
+    /// The return status that refunded it.
+    pub return_status: &'a str,
+    /// The delivery that applied it.
+    pub inbox_id: InboxId,
+    /// What came back: empty when nothing did (a refund-only return, or the buyer keeps it).
+    pub lines: &'a [ReturnedLine],
+}
+
+/// True when the return `return_id` has already been applied (a cheap look before calling
+/// TikTok's API; [`apply_return`] decides under the order lock).
+pub async fn return_applied(conn: &mut PgConnection, return_id: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(i32,)> =
+        sqlx::query_as("SELECT 1 FROM tiktok_order_returns WHERE return_id = $1")
+            .bind(return_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// Record the refunded return `ret` of the locked `order` and give back the units it sent
+/// back, line by line, never more than a line still has out. `None` (nothing moved) when
+/// this return was already applied.
+pub async fn apply_return(
+    conn: &mut PgConnection,
+    order: &TiktokOrder,
+    ret: &Return<'_>,
+) -> Result<Option<Vec<StockMove>>, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO tiktok_order_returns (return_id, order_id, inbox_id, return_type, return_status)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (return_id) DO NOTHING",
+    )
+    .bind(ret.return_id)
+    .bind(order.id)
+    .bind(ret.inbox_id)
+    .bind(ret.return_type)
+    .bind(ret.return_status)
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(None);
+    }
+    let moves = stock::restock_returned(conn, order.id, ret.lines).await?;
+    let units: i32 = moves.iter().map(|m| m.moved).sum();
+    sqlx::query("UPDATE tiktok_order_returns SET restocked = $2 WHERE return_id = $1")
+        .bind(ret.return_id)
+        .bind(units)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(moves))
 }
 
 /// What a notification did to its order.

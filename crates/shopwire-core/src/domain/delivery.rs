@@ -52,12 +52,13 @@ struct StripeEnvelope<'a> {
     kind: Cow<'a, str>,
 }
 
+/// `tts_notification_id` is optional: the webhooks overview's body table and sample omit it.
 #[derive(Deserialize)]
 struct TiktokShopEnvelope<'a> {
     #[serde(rename = "type")]
     kind: u32,
-    #[serde(borrow)]
-    tts_notification_id: StringOrNumber<'a>,
+    #[serde(default, borrow)]
+    tts_notification_id: Option<StringOrNumber<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -123,10 +124,11 @@ impl Delivery {
             }
             Provider::TiktokShop => {
                 let env: TiktokShopEnvelope<'_> = serde_json::from_slice(body).map_err(bad)?;
-                (
-                    env.tts_notification_id.into_string(),
-                    tiktok_shop_topic(env.kind),
-                )
+                let key = match env.tts_notification_id {
+                    Some(id) => id.into_string(),
+                    None => body_hash(body),
+                };
+                (key, tiktok_shop_topic(env.kind))
             }
             Provider::Tiktok => {
                 let env: TiktokEnvelope<'_> = serde_json::from_slice(body).map_err(bad)?;
@@ -243,6 +245,22 @@ mod tests {
     }
 
     #[test]
+    fn tiktok_shop_notifications_without_a_notification_id_are_keyed_by_body_hash() {
+        let body = fixture("tiktok/shop.order_status_change.without_notification_id.json");
+        let d = Delivery::parse(Provider::TiktokShop, &body).expect("the documented shape parses");
+        assert_eq!(d.dedupe_key, body_hash(&body));
+        assert_eq!(d.event_type, "ORDER_STATUS_CHANGE");
+        let null_id =
+            br#"{"type":12,"tts_notification_id":null,"shop_id":"s","timestamp":1,"data":{}}"#;
+        assert_eq!(
+            Delivery::parse(Provider::TiktokShop, null_id)
+                .expect("a null id is no id")
+                .dedupe_key,
+            body_hash(null_id)
+        );
+    }
+
+    #[test]
     fn unknown_tiktok_shop_topics_are_accepted() {
         let body =
             br#"{"type":99,"tts_notification_id":"n1","shop_id":"s","timestamp":1,"data":{}}"#;
@@ -297,10 +315,11 @@ mod tests {
 
     #[test]
     fn bodies_missing_required_fields_are_malformed() {
-        let cases: [(Provider, &[u8]); 7] = [
+        let cases: [(Provider, &[u8]); 8] = [
             (Provider::Stripe, b"not json"),
             (Provider::Stripe, br#"{"type":"x"}"#),
             (Provider::TiktokShop, br#"{"type":"one","tts_notification_id":"n"}"#),
+            (Provider::TiktokShop, br#"{"tts_notification_id":"n","shop_id":"s"}"#),
             (Provider::Tiktok, br#"{"content":"{}"}"#),
             (Provider::Comments, br#"{"streamer":"s","client":"v","message":"m","timestamp":"yesterday"}"#),
             (Provider::Comments, br#"{"streamer":" ","client":"v","message":"m","timestamp":"2026-11-22T10:00:00Z"}"#),

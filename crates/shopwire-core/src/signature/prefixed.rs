@@ -98,7 +98,7 @@ mod tests {
         let secret = v["app_secret"].as_str().expect("app_secret");
         let verifier = PrefixedHmac::tiktok_shop(app_key, Secrets::parse_list(secret));
         let files = v["files"].as_object().expect("files");
-        assert_eq!(files.len(), 4);
+        assert_eq!(files.len(), 8);
         for (file, expected) in files {
             let expected = expected.as_str().expect("signature");
             let body = fixture(file);

@@ -87,6 +87,27 @@ async fn tiktok_shop_doc_vector_is_accepted_and_keyed_by_notification_id(pool: P
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn tiktok_shop_notification_without_notification_id_is_keyed_by_body_hash(pool: PgPool) {
+    // The webhooks overview's body table and its sample carry no `tts_notification_id`.
+    let app = spawn_app(pool).await;
+    let body = fixture("tiktok/shop.order_status_change.without_notification_id.json");
+    assert_accepted(
+        &app,
+        Provider::TiktokShop,
+        &body,
+        &body_hash(&body),
+        "ORDER_STATUS_CHANGE",
+    )
+    .await;
+    let (status, answer) = json(app.post_signed(Provider::TiktokShop, &body).await).await;
+    assert_eq!(
+        (status.as_u16(), &answer["status"]),
+        (200, &json!("duplicate")),
+        "the same bytes again are a duplicate"
+    );
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
 async fn tiktok_developer_event_is_accepted_and_keyed_by_body_hash(pool: PgPool) {
     let app = spawn_app(pool).await;
     let body = fixture("tiktok/developers.authorization_removed.json");

@@ -41,7 +41,13 @@ async fn signed_body_that_is_not_json_is_400_and_kept_as_rejected(pool: PgPool) 
 async fn signed_body_missing_required_fields_is_400_and_kept_as_rejected(pool: PgPool) {
     let app = spawn_app(pool).await;
     assert_rejected(&app, Provider::Stripe, br#"{"type":"charge.refunded"}"#).await;
-    assert_rejected(&app, Provider::TiktokShop, br#"{"type":1,"shop_id":"s"}"#).await;
+    // `type` is required; `tts_notification_id` is not (the body hash keys it instead).
+    assert_rejected(
+        &app,
+        Provider::TiktokShop,
+        br#"{"tts_notification_id":"n","shop_id":"s"}"#,
+    )
+    .await;
     assert_rejected(&app, Provider::Tiktok, br#"{"content":"{}"}"#).await;
     assert_rejected(
         &app,

@@ -19,6 +19,10 @@ use crate::jobs::apply_delivery::{self, JobError};
 /// Orders created from messages, by outcome.
 pub const MESSAGE_OUTCOMES_TOTAL: &str = "shopwire_message_outcomes_total";
 
+/// A buyer's DM: `im_receive_msg`, and `im_receive_msg_eu` from users in the EEA,
+/// Switzerland and the UK.
+const BUYER_DM_EVENTS: [&str; 2] = ["im_receive_msg", "im_receive_msg_eu"];
+
 /// A message in the shape every channel reduces to.
 #[derive(Debug)]
 struct Parsed {
@@ -57,8 +61,7 @@ struct DmContent {
     kind: Option<String>,
     #[serde(default)]
     text: Option<DmText>,
-    #[serde(default)]
-    from: Option<String>,
+    /// The sender's stable id. (`from` is their display name: never a buyer id.)
     #[serde(default)]
     from_user: Option<DmUser>,
 }
@@ -73,7 +76,8 @@ struct DmUser {
     id: String,
 }
 
-/// Parse the delivery into a message; `None` for TikTok events that are not a buyer's text DM.
+/// Parse the delivery into a message; `None` for TikTok events that are not a buyer's text
+/// DM, or whose sender has no stable id.
 fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
     let bad = |e: serde_json::Error| JobError::permanent(format!("malformed message: {e}"));
     match provider {
@@ -93,7 +97,7 @@ fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
         }
         Provider::Tiktok => {
             let e: TiktokEvent = serde_json::from_slice(body).map_err(bad)?;
-            if e.event != "im_receive_msg" {
+            if !BUYER_DM_EVENTS.contains(&e.event.as_str()) {
                 return Ok(None);
             }
             let content: DmContent = match e.content {
@@ -105,7 +109,10 @@ fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
                 content
                     .text
                     .filter(|_| content.kind.as_deref().unwrap_or("text") == "text"),
-                content.from_user.map(|u| u.id).or(content.from),
+                content
+                    .from_user
+                    .map(|u| u.id)
+                    .filter(|id| !id.trim().is_empty()),
             ) else {
                 return Ok(None);
             };
@@ -239,4 +246,80 @@ async fn resolve_product(
         product_id,
         score: product_match::PINNED_CONFIDENCE,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dm(event: &str, content: serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "event": event,
+            "user_openid": "shop_account",
+            "create_time": 1_763_805_600,
+            "content": content.to_string(),
+        }))
+        .expect("serialises")
+    }
+
+    fn text_dm(extra: serde_json::Value) -> serde_json::Value {
+        let mut content = serde_json::json!({
+            "conversation_id": "conv-9",
+            "message_id": "m-9",
+            "timestamp": 1_763_805_600_000_i64,
+            "type": "text",
+            "text": {"body": "I'll take it"},
+        });
+        for (k, v) in extra.as_object().expect("an object") {
+            content[k] = v.clone();
+        }
+        content
+    }
+
+    #[test]
+    fn eea_and_uk_dms_are_buyer_messages_like_the_others() {
+        for event in ["im_receive_msg", "im_receive_msg_eu"] {
+            let body = dm(
+                event,
+                text_dm(serde_json::json!({"from": "Ana 🌸", "from_user": {"id": "open-id-ana"}})),
+            );
+            let msg = parse(Provider::Tiktok, &body)
+                .expect("parses")
+                .unwrap_or_else(|| panic!("{event} is a buyer message"));
+            assert_eq!(msg.channel, "dm");
+            assert_eq!(msg.buyer, "open-id-ana", "{event}");
+            assert_eq!(msg.conversation.as_deref(), Some("conv-9"));
+            assert_eq!(msg.streamer.as_deref(), Some("shop_account"));
+            assert_eq!(msg.text, "I'll take it");
+        }
+    }
+
+    #[test]
+    fn a_display_name_is_never_the_buyer_id() {
+        for from_user in [None, Some(serde_json::json!({"id": ""}))] {
+            let mut extra = serde_json::json!({"from": "Ana 🌸"});
+            if let Some(user) = from_user.clone() {
+                extra["from_user"] = user;
+            }
+            let body = dm("im_receive_msg", text_dm(extra));
+            assert!(
+                parse(Provider::Tiktok, &body).expect("parses").is_none(),
+                "no stable sender id ({from_user:?}): not a buyer message"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stripped_eea_notification_without_text_is_not_a_buyer_message() {
+        let body = dm(
+            "im_receive_msg_eu",
+            serde_json::json!({"to_user": {"id": "shop"}}),
+        );
+        assert!(parse(Provider::Tiktok, &body).expect("parses").is_none());
+        let echo = dm(
+            "im_send_msg",
+            text_dm(serde_json::json!({"from_user": {"id": "x"}})),
+        );
+        assert!(parse(Provider::Tiktok, &echo).expect("parses").is_none());
+    }
 }

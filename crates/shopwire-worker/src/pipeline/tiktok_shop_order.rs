@@ -1,19 +1,22 @@
 //! TikTok Shop notifications → orders (docs/contract.md §3): topic 1 upserts the order by TikTok's
 //! order id and walks its status forward, monotonic in `update_time`; topic 11's completed
-//! cancellation cancels it and topic 12's completed return refunds it, both restocking.
-//! Other topics are `ignored`.
+//! cancellation cancels it (restocking) and topic 12's refunded return refunds it. Other
+//! topics are `ignored`.
 //!
 //! When the TikTok Shop API is configured, the order's buyer, total and lines come from
 //! Get Order Detail, fetched before the transaction opens; the lines' units leave stock
-//! when the order becomes `paid` and come back on cancel or refund, once each. Every
-//! notification of topics 1, 11 and 12 leaves a row in `tiktok_order_events`, committed
-//! with the order and the inbox mark.
+//! when the order becomes `paid` and come back on cancel, once. A refunded return gives
+//! back only what its buyer sent back, as Search Returns lists it: nothing for a
+//! refund-only return (`return_type` `REFUND`) or when the buyer keeps the items, once per
+//! `return_id`. Every notification of topics 1, 11 and 12 leaves a row in
+//! `tiktok_order_events`, committed with the order and the inbox mark.
 
 use std::sync::Once;
 
 use shopwire_core::db::inbox::Claimed;
 use shopwire_core::db::tiktok_orders::{
-    self, Details, Event, LinesStored, Moved, OrderStatus, Outcome, TiktokOrder,
+    self, Details, Event, LinesStored, Moved, OrderStatus, Outcome, Return, ReturnedLine,
+    TiktokOrder,
 };
 use shopwire_core::domain::InboxStatus;
 use sqlx::{Postgres, Transaction};
@@ -33,8 +36,14 @@ const CANCELLED: [&str; 2] = [
     "CANCELLATION_REQUEST_COMPLETE",
     "CANCELLATION_REQUEST_SUCCESS",
 ];
-/// Return statuses that mean the money went back.
-const REFUNDED: [&str; 1] = ["RETURN_OR_REFUND_REQUEST_COMPLETE"];
+/// Return statuses that mean the money went back: a completed return or refund, and a
+/// replacement TikTok resolved with a refund instead.
+const REFUNDED: [&str; 2] = [
+    "RETURN_OR_REFUND_REQUEST_COMPLETE",
+    "REPLACEMENT_REQUEST_REFUND_SUCCESS",
+];
+/// The `return_type` of a refund without a return: nothing comes back.
+const REFUND_ONLY: &str = "REFUND";
 
 static API_NOT_CONFIGURED: Once = Once::new();
 
@@ -223,7 +232,7 @@ async fn fetch_details(ctx: &JobContext, order_id: &str) -> Result<Option<Detail
     }
 }
 
-/// Topics 11 and 12: a completed cancellation cancels, a completed return refunds; any
+/// Topics 11 and 12: a completed cancellation cancels, a refunded return refunds; any
 /// other request status is recorded only.
 async fn request(
     ctx: &JobContext,
@@ -238,6 +247,11 @@ async fn request(
         RETURN_STATUS_CHANGE if is(&REFUNDED) => Some(OrderStatus::Refunded),
         _ => None,
     };
+    // What a refunded return sent back, asked before the transaction opens.
+    let returned = match target {
+        Some(OrderStatus::Refunded) => returned(ctx, change).await?,
+        _ => None,
+    };
     let mut tx = ctx.pool.begin().await?;
     let order = tiktok_orders::lock(&mut tx, &change.order_id).await?;
     let mut done = Done::new(Outcome::Recorded, None, status);
@@ -246,6 +260,18 @@ async fn request(
         (Some(_), None) => {}
         (Some(order), Some(target)) => {
             done.moved = tiktok_orders::move_to(&mut tx, order, target).await?;
+            if let (Some(moved), Some(back)) = (&mut done.moved, &returned) {
+                let ret = Return {
+                    return_id: &back.return_id,
+                    return_type: back.return_type.as_deref(),
+                    return_status: status,
+                    inbox_id: claimed.id,
+                    lines: &back.lines,
+                };
+                if let Some(restocked) = tiktok_orders::apply_return(&mut tx, order, &ret).await? {
+                    moved.restocked = restocked;
+                }
+            }
             done.outcome = match done.moved {
                 Some(_) => Outcome::Applied,
                 None => Outcome::Illegal,
@@ -264,6 +290,48 @@ async fn request(
     finish(tx, ctx, claimed, &event).await?;
     done.order = order;
     Ok(done)
+}
+
+/// A refunded return: which one, and what it sent back.
+struct Returned {
+    return_id: String,
+    return_type: Option<String>,
+    lines: Vec<ReturnedLine>,
+}
+
+/// What the refunded return of `change` sent back: nothing for a refund-only return, else
+/// the lines Search Returns lists (nothing when the API is not configured: such orders
+/// have no lines and took no stock). `None` when the notification names no return: the
+/// order is refunded and nothing is restocked.
+async fn returned(ctx: &JobContext, change: &RequestChange) -> Result<Option<Returned>, JobError> {
+    let Some(return_id) = change.request_id.as_deref().filter(|id| !id.is_empty()) else {
+        tracing::warn!(
+            status = %change.status,
+            "TikTok Shop refunded return without a return_id; nothing restocked"
+        );
+        return Ok(None);
+    };
+    let mut back = Returned {
+        return_id: return_id.to_owned(),
+        return_type: change.return_type.clone(),
+        lines: Vec::new(),
+    };
+    if back.return_type.as_deref() == Some(REFUND_ONLY) {
+        return Ok(Some(back));
+    }
+    let Some(api) = &ctx.tiktok_shop else {
+        return Ok(Some(back));
+    };
+    let applied = {
+        let mut conn = ctx.pool.acquire().await?;
+        tiktok_orders::return_applied(&mut conn, return_id).await?
+    };
+    if !applied {
+        let detail = api.return_detail(return_id).await?;
+        back.return_type = detail.return_type.or(back.return_type);
+        back.lines = detail.lines;
+    }
+    Ok(Some(back))
 }
 
 /// Record the event and commit it with the inbox mark.

@@ -64,6 +64,10 @@ pub struct RequestChange {
     pub status: String,
     /// `update_time` (returns) or `create_time` (cancellations, which have no update time).
     pub time: Option<i64>,
+    /// `return_id` or `cancel_id`, when sent.
+    pub request_id: Option<String>,
+    /// Returns only: `return_type` (`REFUND`, `RETURN_AND_REFUND` or `REPLACEMENT`), when sent.
+    pub return_type: Option<String>,
 }
 
 /// Why a body could not be understood.
@@ -119,6 +123,8 @@ struct CancellationData {
     order_id: Text,
     cancel_status: String,
     #[serde(default)]
+    cancel_id: Option<Text>,
+    #[serde(default)]
     create_time: Option<Text>,
 }
 
@@ -126,6 +132,10 @@ struct CancellationData {
 struct ReturnData {
     order_id: Text,
     return_status: String,
+    #[serde(default)]
+    return_type: Option<String>,
+    #[serde(default)]
+    return_id: Option<Text>,
     #[serde(default)]
     update_time: Option<Text>,
     #[serde(default)]
@@ -179,6 +189,8 @@ pub fn parse(body: &[u8]) -> Result<Notification, Malformed> {
                 order_id: order_id(d.order_id)?,
                 status: d.cancel_status,
                 time: d.create_time.as_ref().and_then(Text::to_i64),
+                request_id: d.cancel_id.map(Text::into_string),
+                return_type: None,
             }))
         }
         RETURN_STATUS_CHANGE => {
@@ -191,6 +203,11 @@ pub fn parse(body: &[u8]) -> Result<Notification, Malformed> {
                     .or(d.create_time)
                     .as_ref()
                     .and_then(Text::to_i64),
+                request_id: d.return_id.map(Text::into_string),
+                return_type: d
+                    .return_type
+                    .map(|t| t.trim().to_ascii_uppercase())
+                    .filter(|t| !t.is_empty()),
             }))
         }
         other => Ok(Notification::Other(other)),
@@ -266,6 +283,8 @@ mod tests {
                 order_id: "576653688135258178".into(),
                 status: "CANCELLATION_REQUEST_PENDING".into(),
                 time: Some(1_718_311_998),
+                request_id: Some("4035389028390310187".into()),
+                return_type: None,
             })
         );
         let ret = br#"{"type":12,"tts_notification_id":"7381204456120318986","shop_id":"7495540735365777507","timestamp":1718570400,"data":{"order_id":"576653688135258178","return_role":"BUYER","return_type":"RETURN_AND_REFUND","return_status":"RETURN_OR_REFUND_REQUEST_PENDING","return_id":"4035389028390551230","create_time":1718570398,"update_time":1718570399}}"#;
@@ -275,6 +294,8 @@ mod tests {
                 order_id: "576653688135258178".into(),
                 status: "RETURN_OR_REFUND_REQUEST_PENDING".into(),
                 time: Some(1_718_570_399),
+                request_id: Some("4035389028390551230".into()),
+                return_type: Some("RETURN_AND_REFUND".into()),
             })
         );
     }

@@ -4,12 +4,9 @@ use serde::Deserialize;
 use shopwire_core::db::tiktok_orders::{Details, NewLine};
 use shopwire_core::domain::{Currency, Money};
 
-/// The response envelope of every TikTok Shop API call.
+/// The response of Get Order Detail (its `code` is checked before, for every call).
 #[derive(Debug, Deserialize)]
 pub(super) struct Envelope {
-    pub(super) code: i64,
-    #[serde(default)]
-    pub(super) message: String,
     #[serde(default)]
     pub(super) data: Option<OrdersData>,
 }
@@ -78,11 +75,11 @@ impl Text {
     }
 }
 
-fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(super) fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Text::deserialize(d).map(Text::into_string)
 }
 
-fn opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<Text>::deserialize(d)?
         .map(Text::into_string)
         .map(|s| s.trim().to_owned())

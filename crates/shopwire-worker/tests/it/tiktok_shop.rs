@@ -1,6 +1,7 @@
 //! TikTok Shop notifications sync orders: upsert by TikTok's order id, monotonic in
-//! `update_time`, stock taken at `AWAITING_SHIPMENT` and given back on cancel or refund,
-//! each once. The API side (signing, errors) is in `tiktok_shop_api`.
+//! `update_time`, stock taken at `AWAITING_SHIPMENT` and given back on cancel, or by what a
+//! refunded return sent back, each once. The API side (signing, errors) is in
+//! `tiktok_shop_api`.
 
 use shopwire_core::db::inbox::{self, InboxId, Recorded};
 use shopwire_core::db::products::{self, NewProduct};
@@ -10,7 +11,7 @@ use sqlx::PgPool;
 use wiremock::MockServer;
 
 use crate::helpers::{TestWorker, spawn_worker, spawn_worker_with};
-use crate::tiktok_shop_api::{mount_order, with_api};
+use crate::tiktok_shop_api::{mount_order, mount_return, with_api};
 
 pub const ORDER_ID: &str = "576653688135258178";
 
@@ -277,8 +278,17 @@ async fn a_completed_cancellation_after_awaiting_shipment_restocks_exactly_once(
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn a_completed_return_refunds_the_order_and_restocks(pool: PgPool) {
-    let (mut worker, _server) = with_mug_order(pool, 10).await;
+async fn a_completed_return_refunds_the_order_and_restocks_what_came_back(pool: PgPool) {
+    let (mut worker, server) = with_mug_order(pool, 10).await;
+    mount_return(
+        &server,
+        "4035389028390551230",
+        "RETURN_AND_REFUND",
+        false,
+        &[("MUG-1", "170", 2), ("NOT-OURS", "171", 1)],
+        1,
+    )
+    .await;
     deliver(&worker, &fixture("order_status_change.awaiting_shipment")).await;
     deliver(
         &worker,
@@ -294,17 +304,234 @@ async fn a_completed_return_refunds_the_order_and_restocks(pool: PgPool) {
         "a pending return changes nothing"
     );
 
-    let complete = notification(
-        12,
-        "return-complete",
-        serde_json::json!({"order_id": ORDER_ID, "return_role": "BUYER", "return_type": "RETURN_AND_REFUND",
-                           "return_status": "RETURN_OR_REFUND_REQUEST_COMPLETE", "return_id": "4035389028390551230",
-                           "create_time": 1_718_570_398, "update_time": 1_718_580_000}),
-    );
-    deliver(&worker, &complete).await;
+    deliver(
+        &worker,
+        &fixture("return_status_change.return_and_refund_complete"),
+    )
+    .await;
 
     assert_eq!(synced(&worker.pool).await.status, "refunded");
     assert_eq!(stock(&worker.pool, "MUG-1").await, 10);
+    assert_eq!(
+        returns(&worker.pool).await,
+        [(
+            "4035389028390551230".into(),
+            Some("RETURN_AND_REFUND".into()),
+            2
+        )]
+    );
+    worker.stop().await.expect("clean shutdown");
+}
+
+/// Returns applied to [`ORDER_ID`]: id, type and units restocked.
+async fn returns(pool: &PgPool) -> Vec<(String, Option<String>, i32)> {
+    sqlx::query_as(
+        "SELECT r.return_id, r.return_type, r.restocked FROM tiktok_order_returns r
+           JOIN orders o ON o.id = r.order_id WHERE o.tiktok_order_id = $1 ORDER BY r.created_at, r.return_id",
+    )
+    .bind(ORDER_ID)
+    .fetch_all(pool)
+    .await
+    .expect("query works")
+}
+
+/// A fulfilled [`ORDER_ID`] of `MUG-1` × 2 (stock 10 → 8) on a worker with the API.
+async fn with_a_fulfilled_mug_order(pool: PgPool) -> (TestWorker, MockServer) {
+    let (worker, server) = with_mug_order(pool, 10).await;
+    deliver(&worker, &fixture("order_status_change.awaiting_shipment")).await;
+    deliver(
+        &worker,
+        &order_status("in-transit", "IN_TRANSIT".into(), 1_718_400_000),
+    )
+    .await;
+    assert_eq!(synced(&worker.pool).await.status, "fulfilled");
+    assert_eq!(stock(&worker.pool, "MUG-1").await, 8);
+    (worker, server)
+}
+
+/// A refunded return of [`ORDER_ID`] under its own notification id.
+fn refunded_return(
+    notification_id: &str,
+    return_id: &str,
+    return_type: &str,
+    status: &str,
+) -> Vec<u8> {
+    notification(
+        12,
+        notification_id,
+        serde_json::json!({"order_id": ORDER_ID, "return_role": "BUYER", "return_type": return_type,
+                           "return_status": status, "return_id": return_id,
+                           "create_time": 1_718_570_398, "update_time": 1_718_656_799}),
+    )
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_refund_only_return_refunds_the_order_and_puts_nothing_back(pool: PgPool) {
+    let (mut worker, server) = with_a_fulfilled_mug_order(pool).await;
+    // Nothing came back, so TikTok is not even asked what did.
+    mount_return(
+        &server,
+        "4035389028390552001",
+        "REFUND",
+        false,
+        &[("MUG-1", "170", 2)],
+        0,
+    )
+    .await;
+
+    let id = deliver(
+        &worker,
+        &fixture("return_status_change.refund_only_complete"),
+    )
+    .await;
+
+    assert_eq!(inbox_status(&worker, id).await, "processed");
+    assert_eq!(synced(&worker.pool).await.status, "refunded");
+    assert_eq!(
+        stock(&worker.pool, "MUG-1").await,
+        8,
+        "refund only: nothing back on the shelf"
+    );
+    assert_eq!(
+        returns(&worker.pool).await,
+        [("4035389028390552001".into(), Some("REFUND".into()), 0)]
+    );
+    worker.stop().await.expect("clean shutdown");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_partial_return_restocks_only_its_lines_and_units_once(pool: PgPool) {
+    add_product(&pool, "CAP-1", 5).await;
+    let server = MockServer::start().await;
+    mount_order(&server, &[("MUG-1", 2), ("CAP-1", 1)]).await;
+    add_product(&pool, "MUG-1", 10).await;
+    let mut worker = spawn_worker_with(pool, with_api(&server)).await;
+    deliver(&worker, &fixture("order_status_change.awaiting_shipment")).await;
+    assert_eq!(
+        (
+            stock(&worker.pool, "MUG-1").await,
+            stock(&worker.pool, "CAP-1").await
+        ),
+        (8, 4)
+    );
+    // One of the two mugs comes back; the cap stays with the buyer.
+    mount_return(
+        &server,
+        "ret-mug",
+        "RETURN_AND_REFUND",
+        false,
+        &[("MUG-1", "170", 1)],
+        1,
+    )
+    .await;
+
+    let first = refunded_return(
+        "n-ret-mug",
+        "ret-mug",
+        "RETURN_AND_REFUND",
+        "RETURN_OR_REFUND_REQUEST_COMPLETE",
+    );
+    deliver(&worker, &first).await;
+    assert_eq!(synced(&worker.pool).await.status, "refunded");
+    assert_eq!(
+        (
+            stock(&worker.pool, "MUG-1").await,
+            stock(&worker.pool, "CAP-1").await
+        ),
+        (9, 4),
+        "only the returned unit of the returned line"
+    );
+
+    // The same return again, under another notification id: nothing moves twice.
+    deliver(
+        &worker,
+        &refunded_return(
+            "n-ret-mug-again",
+            "ret-mug",
+            "RETURN_AND_REFUND",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+        ),
+    )
+    .await;
+    assert_eq!(stock(&worker.pool, "MUG-1").await, 9, "restocked once");
+
+    // A second return for the rest of the order gives back the rest, never more.
+    mount_return(
+        &server,
+        "ret-rest",
+        "RETURN_AND_REFUND",
+        false,
+        &[("MUG-1", "170", 2), ("CAP-1", "171", 1)],
+        1,
+    )
+    .await;
+    deliver(
+        &worker,
+        &refunded_return(
+            "n-ret-rest",
+            "ret-rest",
+            "RETURN_AND_REFUND",
+            "RETURN_OR_REFUND_REQUEST_COMPLETE",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            stock(&worker.pool, "MUG-1").await,
+            stock(&worker.pool, "CAP-1").await
+        ),
+        (10, 5),
+        "a mug already back is not put back again"
+    );
+    let lines: Vec<(Option<String>, i32, i32, i32)> = sqlx::query_as(
+        "SELECT seller_sku, quantity, committed, returned FROM tiktok_order_lines ORDER BY line_no",
+    )
+    .fetch_all(&worker.pool)
+    .await
+    .expect("query works");
+    assert_eq!(
+        lines,
+        [
+            (Some("MUG-1".into()), 2, 0, 2),
+            (Some("CAP-1".into()), 1, 0, 1)
+        ]
+    );
+    assert_eq!(
+        returns(&worker.pool).await,
+        [
+            ("ret-mug".into(), Some("RETURN_AND_REFUND".into()), 1),
+            ("ret-rest".into(), Some("RETURN_AND_REFUND".into()), 2),
+        ]
+    );
+    worker.stop().await.expect("clean shutdown");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_replacement_resolved_by_a_refund_refunds_the_order(pool: PgPool) {
+    let (mut worker, server) = with_a_fulfilled_mug_order(pool).await;
+    // The buyer sent one mug back for a replacement that TikTok refunded instead.
+    mount_return(
+        &server,
+        "4035389028390552002",
+        "REPLACEMENT",
+        false,
+        &[("MUG-1", "170", 1)],
+        1,
+    )
+    .await;
+
+    deliver(
+        &worker,
+        &fixture("return_status_change.replacement_refund_success"),
+    )
+    .await;
+
+    assert_eq!(synced(&worker.pool).await.status, "refunded");
+    assert_eq!(stock(&worker.pool, "MUG-1").await, 9);
+    assert_eq!(
+        outcomes(&worker.pool).await.last().map(String::as_str),
+        Some("applied")
+    );
     worker.stop().await.expect("clean shutdown");
 }
 

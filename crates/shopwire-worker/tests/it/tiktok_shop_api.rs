@@ -7,9 +7,11 @@ use std::time::Duration;
 use shopwire_core::db::inbox;
 use shopwire_core::domain::{Delivery, Provider};
 use shopwire_worker::jobs::apply_delivery::{self, JobError};
-use shopwire_worker::tiktok_shop::{ACCESS_TOKEN_HEADER, ORDER_DETAIL_PATH, sign};
+use shopwire_worker::tiktok_shop::{
+    ACCESS_TOKEN_HEADER, ORDER_DETAIL_PATH, SEARCH_RETURNS_PATH, sign,
+};
 use sqlx::PgPool;
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 use crate::helpers::{TestWorker, spawn_worker_with};
@@ -84,6 +86,48 @@ pub async fn mount_order(server: &MockServer, lines: &[(&str, usize)]) {
             "data": {"orders": [{"id": ORDER_ID, "status": "AWAITING_SHIPMENT", "user_id": "7021436810468230477",
                                  "payment": {"currency": "USD", "total_amount": total}, "line_items": items}]}
         })))
+        .mount(server)
+        .await;
+}
+
+/// Serve Search Returns for `return_id` of [`ORDER_ID`] as TikTok lists it: `return_type`,
+/// whether the buyer keeps the items, and one return line item per unit of each
+/// (seller SKU, TikTok SKU id, units). Expects exactly `calls` signed requests.
+pub async fn mount_return(
+    server: &MockServer,
+    return_id: &str,
+    return_type: &str,
+    buyer_keeps: bool,
+    lines: &[(&str, &str, usize)],
+    calls: u64,
+) {
+    let items: Vec<serde_json::Value> = lines
+        .iter()
+        .enumerate()
+        .flat_map(|(n, (sku, sku_id, units))| {
+            (0..*units).map(move |u| {
+                serde_json::json!({"return_line_item_id": format!("9{n}{u}"), "order_line_item_id": format!("{n}{u}"),
+                                   "sku_id": sku_id, "seller_sku": sku, "sku_name": "Default", "product_name": format!("Item {sku}"),
+                                   "refund_amount": {"currency": "USD", "refund_total": "19.99"}})
+            })
+        })
+        .collect();
+    Mock::given(method("POST"))
+        .and(path(SEARCH_RETURNS_PATH))
+        .and(query_param("app_key", APP_KEY))
+        .and(query_param("shop_cipher", SHOP_CIPHER))
+        .and(header(ACCESS_TOKEN_HEADER, ACCESS_TOKEN))
+        .and(header("content-type", "application/json"))
+        .and(body_json(serde_json::json!({"return_ids": [return_id]})))
+        .and(SignedCorrectly)
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "code": 0, "message": "Success", "request_id": "202406170000",
+            "data": {"return_orders": [{"return_id": return_id, "order_id": ORDER_ID, "return_type": return_type,
+                                        "return_status": "RETURN_OR_REFUND_REQUEST_COMPLETE", "role": "BUYER",
+                                        "can_buyer_keep_item": buyer_keeps, "return_line_items": items}],
+                     "total_count": 1, "next_page_token": ""}
+        })))
+        .expect(calls)
         .mount(server)
         .await;
 }
@@ -212,4 +256,42 @@ async fn an_api_401_sends_the_delivery_to_the_dead_letter_queue(pool: PgPool) {
     assert_eq!((row.status.as_str(), row.attempts), ("dead", 1));
     assert_no_secrets(row.last_error.as_deref().unwrap_or_default());
     worker.stop().await.expect("clean shutdown");
+}
+
+/// Get Order Detail (202309) requires `shop_cipher`: the worker binary refuses to start
+/// with the API configured and no `TIKTOK_SHOP_SHOP_CIPHER`, in one line naming it.
+#[test]
+fn the_worker_binary_refuses_to_start_with_the_api_and_no_shop_cipher() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_shopwire-worker"))
+        .env_clear()
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("REDIS_URL", "redis://127.0.0.1:1")
+        .env("WORKER_PORT", "0")
+        .env("TIKTOK_SHOP_APP_KEY", APP_KEY)
+        .env("TIKTOK_SHOP_APP_SECRETS", APP_SECRET)
+        .env("TIKTOK_SHOP_ACCESS_TOKEN", ACCESS_TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // A worker still running after 15 s started despite the settings.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("wait works").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill works");
+            let output = child.wait_with_output().expect("output");
+            panic!("the worker started instead of refusing: {output:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    let line = stderr.strip_suffix('\n').unwrap_or(&stderr);
+    assert!(!line.contains('\n'), "one line: {stderr}");
+    assert!(
+        line.starts_with("shopwire-worker: configuration error: TIKTOK_SHOP_SHOP_CIPHER: "),
+        "{stderr}"
+    );
+    assert_no_secrets(line);
 }

@@ -1,5 +1,5 @@
-//! Stock moved by TikTok Shop orders: taken on entering `paid`, given back on cancel or
-//! refund, each at most once per order.
+//! Stock moved by TikTok Shop orders: taken on entering `paid`, given back on cancel (all
+//! that is still out, once per order) or by a refunded return (the units it sent back).
 
 use sqlx::PgConnection;
 
@@ -100,6 +100,70 @@ pub(super) async fn restock(
             .bind(line_id)
             .execute(&mut *conn)
             .await?;
+        moves.push(StockMove {
+            sku,
+            wanted: units,
+            moved: units,
+        });
+    }
+    Ok(moves)
+}
+
+/// A line that still has units out: id, product, seller SKU, TikTok SKU id, `committed`.
+type OutLine = (i64, i64, Option<String>, Option<String>, i32);
+
+/// Give back the units a return sent back, line by line: never more than a line still has
+/// out (`committed`), and only lines matched to one of our products. A returned SKU matches
+/// a line by TikTok's SKU id when both have one, else by the seller's SKU.
+pub(super) async fn restock_returned(
+    conn: &mut PgConnection,
+    order_id: i64,
+    returned: &[super::ReturnedLine],
+) -> Result<Vec<StockMove>, sqlx::Error> {
+    // In product order, so two orders sharing products cannot deadlock.
+    let lines: Vec<OutLine> = sqlx::query_as(
+        "SELECT id, product_id, seller_sku, tiktok_sku_id, committed FROM tiktok_order_lines
+          WHERE order_id = $1 AND product_id IS NOT NULL AND committed > 0
+          ORDER BY product_id, id",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut give = vec![0i32; lines.len()];
+    for item in returned {
+        let mut left = item.quantity.max(0);
+        for (n, (_, _, seller_sku, sku_id, committed)) in lines.iter().enumerate() {
+            let same = match (&item.tiktok_sku_id, sku_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => item.seller_sku.is_some() && item.seller_sku == *seller_sku,
+            };
+            if left == 0 || !same {
+                continue;
+            }
+            let take = left.min(committed - give[n]);
+            give[n] += take;
+            left -= take;
+        }
+    }
+    let mut moves = Vec::new();
+    for ((line_id, product_id, ..), units) in lines.into_iter().zip(give) {
+        if units == 0 {
+            continue;
+        }
+        let (sku,): (String,) = sqlx::query_as(
+            "UPDATE products SET stock_on_hand = stock_on_hand + $2, updated_at = now() WHERE id = $1 RETURNING sku",
+        )
+        .bind(product_id)
+        .bind(units)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE tiktok_order_lines SET committed = committed - $2, returned = returned + $2 WHERE id = $1",
+        )
+        .bind(line_id)
+        .bind(units)
+        .execute(&mut *conn)
+        .await?;
         moves.push(StockMove {
             sku,
             wanted: units,
