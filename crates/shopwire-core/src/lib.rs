@@ -3,6 +3,7 @@
 //! Domain types, configuration, Postgres access, signature verification and job
 //! payloads. Nothing here knows about axum, apalis workers or clap.
 
+pub mod claims;
 pub mod config;
 pub mod db;
 pub mod domain;
