@@ -43,6 +43,9 @@ pub struct JobContext {
     pub reservation_ttl: Duration,
     /// Claim quantities, fairness window, waitlists, buyer limits, lineup.
     pub claims: ClaimSettings,
+    /// A message's own time older than this (the signature tolerance) counts as its
+    /// arrival when claims are ordered.
+    pub message_time_tolerance: Duration,
     /// The Stripe API client; `None` (no Checkout Sessions) without `STRIPE_SECRET_KEY`.
     pub stripe: Option<StripeClient>,
     /// The TikTok Shop API client; `None` (orders sync without line items) unless
@@ -81,6 +84,9 @@ impl JobContext {
             buy_threshold: settings.buy_intent_threshold,
             reservation_ttl: settings.reservation_ttl,
             claims: settings.claims,
+            message_time_tolerance: Duration::from_secs(
+                u64::try_from(settings.signature_tolerance_secs).unwrap_or(300),
+            ),
             stripe: StripeClient::from_settings(settings),
             tiktok_shop: TiktokShopClient::from_settings(settings),
             messaging: settings.tiktok_messaging_token.as_ref().and_then(|token| {

@@ -53,6 +53,8 @@ impl System {
                 format!("e2e-{:016x}", rand::random::<u64>()),
             ),
             ("QUEUE_POLL_INTERVAL_MS", "20".into()),
+            // The default fairness window; sold-out viewers are told so, not waitlisted.
+            ("WAITLIST_MAX", "0".into()),
             ("PORT", "0".into()),
             ("WORKER_PORT", "0".into()),
             ("COMMENTS_WEBHOOK_SECRETS", "e2e_comments_secret".into()),
@@ -164,6 +166,7 @@ async fn live_comments_become_orders_that_stripe_pays_and_expires(pool: PgPool) 
             price_cents: 4999,
             currency: "usd".into(),
             stock_on_hand: 3,
+            ..Default::default()
         },
     )
     .await

@@ -36,6 +36,8 @@ fn worker_context(pool: &PgPool, stripe: &MockServer) -> JobContext {
             "CHECKOUT_SUCCESS_URL",
             "https://shop.example.com/thanks".to_owned(),
         ),
+        // The claim is decided as the comment is applied, so its checkout job exists then.
+        ("CLAIM_ORDER_WINDOW_MS", "0".to_owned()),
     ]);
     let settings = Settings::from_lookup(|k| env.get(k).cloned()).expect("valid settings");
     let queue = QueueClient::lazy(

@@ -1,7 +1,7 @@
 //! Which item a message names: a claim code, a SKU or product code, a title, a lineup
-//! item's own word, else the pinned item (docs/contract.md §9). The SKU and title rules are
-//! the worker's `pipeline::product_match` ones (whole codes only; title-word share ≥ 0.7),
-//! here in core so there is one matcher: [`named_in`] is what that module does.
+//! item's own word, else the pinned item (docs/contract.md §9). SKUs are named only as whole
+//! codes and titles by a share of their words of at least 0.7; this is the one matcher the
+//! worker and the admin CLI use ([`named_in`] for a plain SKU-or-title lookup).
 
 use std::collections::BTreeSet;
 
@@ -33,8 +33,8 @@ pub fn title_share(title: &str, text: &str) -> f32 {
 
 /// The catalog entry a text names by SKU (score 1.0) or by title (its share, at least
 /// [`MIN_TITLE_SHARE`]): the first SKU named in the text, else the best title, the earliest
-/// entry on a tie. What the worker's `product_match::named_in` does, over a
-/// [`CatalogItem`] list (`product_code` = `sku` and no options for plain products).
+/// entry on a tie, over a [`CatalogItem`] list (`product_code` = `sku` and no options for
+/// plain products).
 pub fn named_in(text: &str, catalog: &[CatalogItem]) -> Option<(usize, f32)> {
     let folded = fold(text);
     let toks = tokens(&folded);

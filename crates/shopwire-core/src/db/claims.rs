@@ -340,3 +340,71 @@ pub async fn waitlist(pool: &PgPool, sku: &str) -> Result<Vec<WaitlistEntry>, sq
     .fetch_all(pool)
     .await
 }
+
+/// Every variant as the claim reader sees the catalog.
+pub async fn reader_catalog(
+    conn: &mut PgConnection,
+) -> Result<Vec<crate::claims::CatalogItem>, sqlx::Error> {
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        sqlx::types::Json<std::collections::BTreeMap<String, serde_json::Value>>,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, sku, coalesce(product_code, sku), title, options FROM products ORDER BY id",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(product_id, sku, product_code, title, options)| crate::claims::CatalogItem {
+                product_id,
+                sku,
+                product_code,
+                title,
+                options: options
+                    .0
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                        (k, v)
+                    })
+                    .collect(),
+            },
+        )
+        .collect())
+}
+
+/// What `streamer`'s live showed at `at`: its lineup codes and the pinned item (the
+/// product a pinned variant belongs to: the jacket on screen, not one of its sizes).
+pub async fn live_context(
+    conn: &mut PgConnection,
+    streamer: Option<&str>,
+    at: DateTime<Utc>,
+    lineup_only: bool,
+) -> Result<crate::claims::LiveContext, sqlx::Error> {
+    let Some(streamer) = streamer else {
+        return Ok(crate::claims::LiveContext {
+            lineup_only,
+            ..Default::default()
+        });
+    };
+    let lineup = super::lineup::codes_at(&mut *conn, streamer, at).await?;
+    let pinned: Option<(String,)> = sqlx::query_as(
+        "SELECT coalesce(p.product_code, p.sku) FROM live_pins l JOIN products p ON p.id = l.product_id
+          WHERE l.streamer = $1 AND l.pinned_at <= $2 AND (l.unpinned_at IS NULL OR l.unpinned_at > $2)
+          ORDER BY l.pinned_at DESC LIMIT 1",
+    )
+    .bind(streamer)
+    .bind(at)
+    .fetch_optional(conn)
+    .await?;
+    Ok(crate::claims::LiveContext {
+        lineup,
+        pinned: pinned.map(|(sku,)| sku),
+        lineup_only,
+    })
+}

@@ -1,20 +1,23 @@
-//! A buyer's DM or live comment: classify intent, resolve the product, and — for a
-//! confident buy — reserve stock and create the pending order, all in one transaction
-//! with the inbox mark. One message never makes two orders (`orders.message_id` is
-//! unique and the whole stage re-runs as one unit).
+//! A buyer's DM or live comment: classify intent and, for a confident buy, read the claim
+//! (item, quantity, variant) and record it with the message and the inbox mark in one
+//! transaction. The allocator then decides it in message-time order. One message makes
+//! one claim and at most one order (`claims.message_id` and `orders.message_id` are
+//! unique, and the whole stage re-runs as one unit).
 
-use chrono::{DateTime, TimeZone, Utc};
-use serde::Deserialize;
-use shopwire_core::db::inbox::Claimed;
-use shopwire_core::db::messages::{self, Decision, NewMessage};
-use shopwire_core::db::orders::{self, OrderRequest, Reservation};
-use shopwire_core::domain::{InboxStatus, Provider};
-use shopwire_core::jobs::Queue;
+use std::time::Duration;
 
-use super::{checkout, product_match};
 use crate::classify::Intent;
 use crate::context::JobContext;
+use crate::jobs::allocate_claims;
 use crate::jobs::apply_delivery::{self, JobError};
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+use shopwire_core::claims::{ClaimRules, Reading};
+use shopwire_core::db::buyers;
+use shopwire_core::db::claims::{self, NewClaim};
+use shopwire_core::db::inbox::Claimed;
+use shopwire_core::db::messages::{self, Decision, NewMessage};
+use shopwire_core::domain::{ClaimOutcome, InboxStatus, Provider};
 
 /// Orders created from messages, by outcome.
 pub const MESSAGE_OUTCOMES_TOTAL: &str = "shopwire_message_outcomes_total";
@@ -133,12 +136,21 @@ fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
     }
 }
 
+/// What a confident buy asks for, read before the transaction opens (it locks nothing).
+enum Ask {
+    /// The buyer is on the block list.
+    Blocked,
+    /// What the claim reader made of the text.
+    Read(Reading),
+}
+
 /// Apply one buyer message.
 ///
-/// Everything that needs no lock happens first: classification and product resolution
-/// before the transaction opens, the message row and the inbox mark inside it before the
-/// reservation. The product's row lock is then held for one call (which also records the
-/// message's decision) and the commit.
+/// Everything that needs no lock happens before the transaction: classification, the
+/// block list and reading the claim. The transaction records the message, its decision,
+/// the claim and the inbox mark; a claim for a variant is `pending` and is decided by the
+/// allocator once `CLAIM_ORDER_WINDOW_MS` has passed since the message's own time, so the
+/// earliest message wins however the deliveries arrive (`jobs::allocate_claims`).
 pub async fn apply(
     ctx: &JobContext,
     claimed: &Claimed,
@@ -158,15 +170,14 @@ pub async fn apply(
         match_score: None,
         outcome: "not_buy",
     };
-    let mut wanted = None;
+    let now = Utc::now();
+    let message_time = trusted_time(msg.sent_at, now, ctx.message_time_tolerance);
+    let mut ask = None;
     if class.intent == Intent::Buy {
         if class.score < ctx.buy_threshold {
             decision.outcome = "below_threshold";
         } else {
-            wanted = resolve_product(ctx, &msg).await?;
-            decision.product_id = wanted.as_ref().map(|m| m.product_id);
-            decision.match_score = wanted.as_ref().map(|m| m.score);
-            decision.outcome = "unmatched";
+            ask = Some(read_ask(ctx, &msg, message_time).await?);
         }
     }
 
@@ -185,67 +196,104 @@ pub async fn apply(
     )
     .await?;
     apply_delivery::mark(&mut tx, ctx, claimed, InboxStatus::Processed).await?;
-
-    let mut checkout_job = None;
-    if let Some(wanted) = wanted {
-        let checkout = ctx
-            .stripe
-            .is_some()
-            .then_some((Queue::Checkout.as_str(), checkout::JOB_KEY_PREFIX));
-        let request = OrderRequest {
-            message_id,
-            product_id: wanted.product_id,
-            buyer: &msg.buyer,
-            quantity: 1,
-            ttl: ctx.reservation_ttl,
-            checkout,
-            decision: &decision,
-        };
-        let reserved = orders::reserve_for_message(&mut tx, &request).await?;
-        decision.outcome = match reserved {
-            Reservation::Ordered {
-                order_number,
-                checkout_job: job,
-                ..
-            } => {
-                checkout_job = job;
-                tracing::info!(order = %order_number, "order created");
-                "ordered"
-            }
-            Reservation::SoldOut => "sold_out",
-            Reservation::AlreadyPending { .. } => "duplicate_pending",
-        };
-    } else {
-        messages::decide(&mut tx, message_id, &decision).await?;
+    if let Some(Ask::Read(Reading::Claim { product_id, .. })) = &ask {
+        decision.product_id = Some(*product_id);
+        decision.match_score = Some(1.0);
+    }
+    messages::decide(&mut tx, message_id, &decision).await?;
+    let mut claim = NewClaim {
+        message_id,
+        streamer: msg.streamer.as_deref(),
+        buyer: &msg.buyer,
+        channel: msg.channel,
+        product_id: None,
+        product_code: None,
+        quantity: 1,
+        message_time,
+        due_at: message_time
+            + chrono::Duration::from_std(ctx.claims.order_window).unwrap_or_default(),
+    };
+    let mut pending = None;
+    let outcome = match &ask {
+        None => None,
+        Some(Ask::Blocked) => Some(ClaimOutcome::Blocked),
+        Some(Ask::Read(Reading::Unmatched)) => Some(ClaimOutcome::Unmatched),
+        Some(Ask::Read(Reading::NeedsVariant {
+            product_code,
+            quantity,
+            ..
+        })) => {
+            claim.product_code = Some(product_code);
+            claim.quantity = clamp_quantity(*quantity);
+            Some(ClaimOutcome::NeedsVariant)
+        }
+        Some(Ask::Read(Reading::Claim {
+            product_id,
+            quantity,
+            ..
+        })) => {
+            claim.product_id = Some(*product_id);
+            claim.quantity = clamp_quantity(*quantity);
+            claims::insert_pending(&mut tx, &claim).await?;
+            pending = Some((*product_id, claim.due_at));
+            None
+        }
+    };
+    if let Some(outcome) = outcome {
+        claims::insert_decided(&mut tx, &claim, outcome).await?;
+        metrics::counter!(MESSAGE_OUTCOMES_TOTAL, "outcome" => outcome.as_str()).increment(1);
+    } else if pending.is_none() {
+        metrics::counter!(MESSAGE_OUTCOMES_TOTAL, "outcome" => decision.outcome).increment(1);
     }
     tx.commit().await?;
-    // Only after the order is committed may the checkout job run.
-    if let Some(job) = checkout_job {
-        checkout::enqueue(ctx, job).await;
+    // Only a committed claim may be allocated: at once when its window has passed (as with
+    // CLAIM_ORDER_WINDOW_MS=0), else when it does.
+    if let Some((product_id, due_at)) = pending {
+        if due_at <= Utc::now() {
+            allocate_claims::run(ctx, product_id).await;
+        } else {
+            allocate_claims::schedule_at(ctx, product_id, due_at).await;
+        }
     }
-    metrics::counter!(MESSAGE_OUTCOMES_TOTAL, "outcome" => decision.outcome).increment(1);
     Ok(InboxStatus::Processed)
 }
 
-/// The product a buy message names (SKU or title), else the one the streamer had pinned
-/// when the message was sent. Read outside the order's transaction: it locks nothing.
-async fn resolve_product(
-    ctx: &JobContext,
-    msg: &Parsed,
-) -> Result<Option<product_match::Match>, JobError> {
-    let mut conn = ctx.pool.acquire().await?;
-    let catalog = messages::catalog(&mut conn).await?;
-    if let Some(named) = product_match::named_in(&msg.text, &catalog) {
-        return Ok(Some(named));
+/// A message's own time, unless it cannot be trusted: one in the future or older than the
+/// signature tolerance counts as its arrival (`now`).
+fn trusted_time(sent_at: DateTime<Utc>, now: DateTime<Utc>, tolerance: Duration) -> DateTime<Utc> {
+    let tolerance = chrono::Duration::from_std(tolerance).unwrap_or_default();
+    if sent_at > now || sent_at < now - tolerance {
+        now
+    } else {
+        sent_at
     }
-    let Some(streamer) = &msg.streamer else {
-        return Ok(None);
+}
+
+fn clamp_quantity(quantity: u32) -> i32 {
+    i32::try_from(quantity.clamp(1, 100)).unwrap_or(1)
+}
+
+/// The block list, then the claim reader over the catalog and the streamer's live as it
+/// stood at the message's time. Read outside the claim's transaction: it locks nothing.
+async fn read_ask(ctx: &JobContext, msg: &Parsed, at: DateTime<Utc>) -> Result<Ask, JobError> {
+    let mut conn = ctx.pool.acquire().await?;
+    if buyers::is_blocked(&mut conn, &msg.buyer).await? {
+        return Ok(Ask::Blocked);
+    }
+    let catalog = claims::reader_catalog(&mut conn).await?;
+    let live = claims::live_context(
+        &mut conn,
+        msg.streamer.as_deref(),
+        at,
+        ctx.claims.lineup_only && msg.channel == "comment",
+    )
+    .await?;
+    let rules = ClaimRules {
+        max_quantity: ctx.claims.max_quantity,
     };
-    let pinned = messages::pinned_at(&mut conn, streamer, msg.sent_at).await?;
-    Ok(pinned.map(|product_id| product_match::Match {
-        product_id,
-        score: product_match::PINNED_CONFIDENCE,
-    }))
+    Ok(Ask::Read(shopwire_core::claims::read(
+        &msg.text, &catalog, &live, &rules,
+    )))
 }
 
 #[cfg(test)]

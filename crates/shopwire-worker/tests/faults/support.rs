@@ -36,7 +36,8 @@ pub async fn count(pool: &PgPool, sql: &'static str) -> i64 {
 pub async fn unfinished(pool: &PgPool) -> i64 {
     count(
         pool,
-        "SELECT count(*) FROM inbox WHERE status IN ('queued', 'processing', 'failed')",
+        "SELECT (SELECT count(*) FROM inbox WHERE status IN ('queued', 'processing', 'failed'))
+              + (SELECT count(*) FROM claims WHERE status = 'pending')",
     )
     .await
 }

@@ -115,7 +115,7 @@ async fn a_worker_killed_twice_mid_drain_loses_nothing_and_orders_once(pool: PgP
     assert_eq!(orders, BUYERS as i64, "one order per distinct buy message");
     let ordered = count(
         &pool,
-        "SELECT count(*) FROM messages WHERE outcome = 'ordered'",
+        "SELECT count(*) FROM messages WHERE outcome = 'reserved'",
     )
     .await;
     assert_eq!(

@@ -118,6 +118,10 @@ fn base_env(pool: &PgPool) -> HashMap<String, String> {
         ("SHUTDOWN_GRACE_SECS", "2".into()),
         ("SWEEP_AFTER_SECS", "60".into()),
         ("ORPHAN_TIMEOUT_SECS", "60".into()),
+        // Claims are decided as each message is applied, and a sold-out buyer is told so
+        // at once; the fairness window and waitlists have tests of their own.
+        ("CLAIM_ORDER_WINDOW_MS", "0".into()),
+        ("WAITLIST_MAX", "0".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

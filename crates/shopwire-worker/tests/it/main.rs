@@ -2,6 +2,7 @@
 //! (a database per test), real Redis (a key prefix per test, or a private server).
 
 mod checkout;
+mod claims;
 mod dead_letters;
 mod helpers;
 mod lifecycle;

@@ -21,6 +21,7 @@ async fn product(pool: &PgPool, sku: &str, stock: i32) {
             price_cents: 4999,
             currency: "usd".to_owned(),
             stock_on_hand: stock,
+            ..Default::default()
         },
     )
     .await
@@ -149,7 +150,7 @@ async fn a_buyer_holds_at_most_one_pending_order_per_product(pool: PgPool) {
     assert_eq!(
         count(
             &pool,
-            "SELECT count(*) FROM messages WHERE outcome = 'duplicate_pending'"
+            "SELECT count(*) FROM messages WHERE outcome = 'already_held'"
         )
         .await,
         2

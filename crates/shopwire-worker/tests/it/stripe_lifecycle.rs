@@ -315,7 +315,10 @@ async fn a_delayed_payment_keeps_its_hold_past_expiry_until_it_succeeds(pool: Pg
     apply_event(&ctx, &succeeded).await;
     assert_eq!(status(&pool, &order).await, "paid");
     assert_eq!(stock(&pool, "SKU-ACH").await, (0, 0));
-    assert_eq!(awaiting(&pool, &order).await.0, false);
+    assert!(
+        !awaiting(&pool, &order).await.0,
+        "no longer awaiting payment"
+    );
 }
 
 /// An order whose hold lapsed without Stripe (released by the sweeper), session `cs`.
@@ -382,6 +385,7 @@ async fn a_payment_after_the_hold_lapsed_and_the_unit_sold_is_refunded_once(pool
             price_cents: 4999,
             currency: "usd".into(),
             stock_on_hand: 0,
+            ..Default::default()
         },
     )
     .await

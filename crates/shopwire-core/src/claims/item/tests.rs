@@ -1,4 +1,4 @@
-//! The worker's `product_match` cases, against the core matcher.
+//! SKU and title matching: whole codes only, title-word shares, ties.
 
 use super::*;
 
