@@ -26,6 +26,8 @@ pub struct CheckoutOrder {
     pub expires_at: Option<DateTime<Utc>>,
     /// Set once a session exists.
     pub checkout_session_id: Option<String>,
+    /// Set once Stripe named the payment.
+    pub payment_intent_id: Option<String>,
 }
 
 /// The order behind a checkout job, with its product and reservation.
@@ -35,7 +37,7 @@ pub async fn checkout_order(
 ) -> Result<Option<CheckoutOrder>, sqlx::Error> {
     sqlx::query_as(
         "SELECT o.order_number, o.status, o.quantity, o.total_cents, o.currency,
-                p.title, r.expires_at, o.checkout_session_id
+                p.title, r.expires_at, o.checkout_session_id, o.payment_intent_id
            FROM orders o
            LEFT JOIN products p ON p.id = o.product_id
            LEFT JOIN reservations r ON r.order_id = o.id

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use shopwire_core::db::jobs::{self, ClaimedJob};
-use shopwire_core::db::{orders, payments};
+use shopwire_core::db::orders;
 use shopwire_core::domain::Money;
 use shopwire_core::jobs::Queue;
 
@@ -28,19 +28,7 @@ const MIN_SESSION_LIFETIME: Duration = Duration::from_secs(35 * 60);
 
 /// One attempt; returns the outcome name on success.
 pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
-    let order_id = claimed
-        .subject_id
-        .ok_or_else(|| JobError::permanent("checkout job without an order"))?;
-    let stripe = ctx
-        .stripe
-        .as_ref()
-        .ok_or_else(|| JobError::permanent("STRIPE_SECRET_KEY is not set"))?;
-    let order = {
-        let mut conn = ctx.pool.acquire().await?;
-        payments::checkout_order(&mut conn, order_id)
-            .await?
-            .ok_or_else(|| JobError::permanent(format!("order {order_id} does not exist")))?
-    };
+    let (order_id, stripe, order) = run_job::stripe_order(ctx, claimed).await?;
     if order.status != "pending" {
         tracing::info!(order = %order.order_number, status = %order.status, "order no longer pending; no session created");
         return finish(ctx, claimed, None).await.map(|()| "not_pending");

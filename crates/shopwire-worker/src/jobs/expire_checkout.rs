@@ -12,7 +12,6 @@
 
 use shopwire_core::db::jobs::ClaimedJob;
 use shopwire_core::db::orders::{self, ReleasedAs};
-use shopwire_core::db::payments;
 
 use super::apply_delivery::JobError;
 use super::run_job;
@@ -21,19 +20,7 @@ use crate::stripe::SessionState;
 
 /// One attempt; returns the outcome name on success.
 pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
-    let order_id = claimed
-        .subject_id
-        .ok_or_else(|| JobError::permanent("session expiry job without an order"))?;
-    let stripe = ctx
-        .stripe
-        .as_ref()
-        .ok_or_else(|| JobError::permanent("STRIPE_SECRET_KEY is not set"))?;
-    let order = {
-        let mut conn = ctx.pool.acquire().await?;
-        payments::checkout_order(&mut conn, order_id)
-            .await?
-            .ok_or_else(|| JobError::permanent(format!("order {order_id} does not exist")))?
-    };
+    let (order_id, stripe, order) = run_job::stripe_order(ctx, claimed).await?;
     let tx = ctx.pool.begin().await?;
     if order.status != "pending" {
         run_job::commit(tx, claimed).await?;

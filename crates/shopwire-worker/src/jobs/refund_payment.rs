@@ -15,20 +15,9 @@ pub const KEY_PREFIX: &str = "refund:";
 
 /// One attempt; returns the outcome name on success.
 pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
-    let order_id = claimed
-        .subject_id
-        .ok_or_else(|| JobError::permanent("refund job without an order"))?;
-    let stripe = ctx
-        .stripe
-        .as_ref()
-        .ok_or_else(|| JobError::permanent("STRIPE_SECRET_KEY is not set"))?;
-    let (number, intent): (String, Option<String>) =
-        sqlx::query_as("SELECT order_number, payment_intent_id FROM orders WHERE id = $1")
-            .bind(order_id)
-            .fetch_optional(&ctx.pool)
-            .await?
-            .ok_or_else(|| JobError::permanent(format!("order {order_id} does not exist")))?;
-    let intent = intent.ok_or_else(|| {
+    let (_, stripe, order) = run_job::stripe_order(ctx, claimed).await?;
+    let number = order.order_number;
+    let intent = order.payment_intent_id.ok_or_else(|| {
         JobError::permanent(format!("order {number} has no PaymentIntent to refund"))
     })?;
     let rendered = stripe.render_refund(&intent, &number);

@@ -10,7 +10,7 @@ use apalis::prelude::{AbortError, BoxDynError, Data};
 use chrono::Utc;
 use shopwire_core::db::inbox::AfterFailure;
 use shopwire_core::db::jobs::{self, ClaimedJob, JobId};
-use shopwire_core::db::orders;
+use shopwire_core::db::{orders, payments};
 use shopwire_core::jobs::{JobRef, Queue};
 use tracing::Instrument;
 
@@ -81,6 +81,34 @@ pub async fn process(ctx: &JobContext, id: JobId) {
     let name = queue.map_or("unknown", Queue::as_str);
     metrics::counter!(JOBS_TOTAL, "queue" => name, "outcome" => outcome).increment(1);
     metrics::histogram!(JOB_SECONDS, "queue" => name).record(started.elapsed().as_secs_f64());
+}
+
+/// What every Stripe job about an order starts from: the order's id, the Stripe client and
+/// the order as checkout sees it. A job without an order, or without Stripe configured,
+/// cannot succeed by retrying.
+pub async fn stripe_order<'a>(
+    ctx: &'a JobContext,
+    claimed: &ClaimedJob,
+) -> Result<
+    (
+        i64,
+        &'a crate::stripe::StripeClient,
+        payments::CheckoutOrder,
+    ),
+    JobError,
+> {
+    let order_id = claimed
+        .subject_id
+        .ok_or_else(|| JobError::permanent(format!("job {} names no order", claimed.id)))?;
+    let stripe = ctx
+        .stripe
+        .as_ref()
+        .ok_or_else(|| JobError::permanent("STRIPE_SECRET_KEY is not set"))?;
+    let mut conn = ctx.pool.acquire().await?;
+    let order = payments::checkout_order(&mut conn, order_id)
+        .await?
+        .ok_or_else(|| JobError::permanent(format!("order {order_id} does not exist")))?;
+    Ok((order_id, stripe, order))
 }
 
 /// Mark the claimed job processed in `tx` and commit both; on a lost lease `tx` rolls
