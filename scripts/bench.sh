@@ -14,6 +14,9 @@
 #   REDIS_URL=redis://127.0.0.1:6379                 keys under QUEUE_PREFIX are deleted
 #   QUEUE_PREFIX=shopwire-bench
 #   INGEST_CONCURRENCY=64  E2E_RATE=200  HOT_BUYERS=500  HOT_STOCK=50  SPREAD_SKUS=100
+#   CLAIM_ORDER_WINDOW_MS=300  the worker's fairness window; the e2e targets are window + 25 / 150 ms
+#   WAITLIST_MAX=50      the worker's waitlist per variant: in hot-sku the 50 losers after the 50
+#                        holders are waitlisted and the other 400 sold out (both are decisions)
 #   BENCH_RUST_LOG=warn  log filter for web and worker
 #   WEB_PORT=18080  WORKER_PORT=18091  CEILING_PORT=18090
 # Output: bench/results/latest.md (also printed) and bench/results/latest.jsonl (raw runs).
@@ -34,6 +37,8 @@ E2E_RATE="${E2E_RATE:-200}"
 HOT_BUYERS="${HOT_BUYERS:-500}"
 HOT_STOCK="${HOT_STOCK:-50}"
 SPREAD_SKUS="${SPREAD_SKUS:-100}"
+CLAIM_ORDER_WINDOW_MS="${CLAIM_ORDER_WINDOW_MS:-300}"
+WAITLIST_MAX="${WAITLIST_MAX:-50}"
 WEB_PORT="${WEB_PORT:-18080}"
 WORKER_PORT="${WORKER_PORT:-18091}"
 CEILING_PORT="${CEILING_PORT:-18090}"
@@ -46,6 +51,8 @@ fi
 
 [[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$REPEATS'"
 [[ "$BENCH_DB" =~ ^[A-Za-z0-9_]+$ ]] || die "BENCH_DB must be a plain database name"
+[[ "$CLAIM_ORDER_WINDOW_MS" =~ ^[0-9]+$ ]] || die "CLAIM_ORDER_WINDOW_MS must be a number of milliseconds"
+[[ "$WAITLIST_MAX" =~ ^[0-9]+$ ]] || die "WAITLIST_MAX must be a non-negative integer"
 case "$BENCH_DB" in test | shopwire | postgres | template0 | template1)
   die "BENCH_DB=$BENCH_DB would be dropped; choose a scratch name" ;;
 esac
@@ -76,6 +83,8 @@ export REDIS_URL QUEUE_PREFIX
 export PORT="$WEB_PORT" WORKER_PORT
 export APP_ENV=production
 export RUST_LOG="${BENCH_RUST_LOG:-warn}"
+# The worker decides claims with these; the harness reads the same two for its targets/checks.
+export CLAIM_ORDER_WINDOW_MS WAITLIST_MAX
 export STRIPE_WEBHOOK_SECRETS=whsec_bench_secret
 export TIKTOK_SHOP_APP_KEY=bench_app_key
 export TIKTOK_SHOP_APP_SECRETS=bench_app_secret
@@ -205,7 +214,8 @@ for ((r = 1; r <= REPEATS; r++)); do
   bench "hot-sku $HOT_BUYERS/$HOT_STOCK #$r" hot-sku --url "$web" --buyers "$HOT_BUYERS" --stock "$HOT_STOCK"
   reset_db
   bench "spread $SPREAD_BUYERS over $SPREAD_SKUS #$r" hot-sku --url "$web" --name spread \
-    --skus "$SPREAD_SKUS" --buyers "$SPREAD_BUYERS" --stock 1000000 --concurrency "$INGEST_CONCURRENCY"
+    --skus "$SPREAD_SKUS" --buyers "$SPREAD_BUYERS" --stock 1000000 --concurrency "$INGEST_CONCURRENCY" \
+    --stamps send
 done
 
 # VmHWM is the peak since start: the web's covers ingest saturation, the worker's the above.
@@ -251,6 +261,8 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
     "$(redis-cli -u "$REDIS_URL" info server | sed -nE 's/^redis_version:(.*)\r?$/\1/p' | tr -d '\r')"
   printf -- '- Runs: REPEATS=%s, QUICK=%s (load runs of %s s, %s ingest connections, pgbench -c 8 -j 2 -T %s)\n' \
     "$REPEATS" "$QUICK" "$LOAD_SECS" "$INGEST_CONCURRENCY" "$PGBENCH_SECS"
+  printf -- '- Worker claim settings: CLAIM_ORDER_WINDOW_MS=%s, WAITLIST_MAX=%s\n' \
+    "$CLAIM_ORDER_WINDOW_MS" "$WAITLIST_MAX"
   printf -- '- Load generator, servers, Postgres and Redis on the same machine; shared machines are noisy:\n'
   printf '  compare ratios from the same run, not absolute figures across runs.\n\n'
   printf '%s\n\n' "$table"

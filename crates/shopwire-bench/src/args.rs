@@ -27,10 +27,11 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Every event sent twice: first-send and duplicate-answer latency reported apart.
     IngestDuplicates(IngestArgs),
-    /// Buy comments at a fixed rate; latency = send until the order row exists (polled in Postgres).
+    /// Buy comments at a fixed rate; latency = send until the hold (its order row) exists
+    /// (polled in Postgres).
     E2e(E2eArgs),
-    /// N buyers racing for SKUs with k units each, sent at once: time until every delivery is
-    /// processed, and exactly the right number of orders.
+    /// N buyers racing for SKUs with k units each, sent at once: time until every claim is
+    /// decided, exactly the right number of holds, and the earliest messages hold them.
     HotSku(HotSkuArgs),
     /// The reference ceiling: read body, verify HMAC, one Postgres INSERT, one Redis LPUSH, 200.
     CeilingServer(CeilingArgs),
@@ -141,6 +142,18 @@ pub struct DbArgs {
     pub settle_secs: u64,
 }
 
+/// The worker's claim settings, read from the same variables it reads (so give both the
+/// same environment): the scenarios' targets and checks depend on them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClaimArgs {
+    /// The worker's fairness window: a claim is decided this long after its message's time.
+    #[arg(long, env = "CLAIM_ORDER_WINDOW_MS", default_value_t = 300)]
+    pub window_ms: u64,
+    /// The worker's waitlist length per variant (0: losers are `sold_out`).
+    #[arg(long, env = "WAITLIST_MAX", default_value_t = 50)]
+    pub waitlist_max: u64,
+}
+
 /// `e2e`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct E2eArgs {
@@ -150,6 +163,19 @@ pub struct E2eArgs {
     pub signing: SigningArgs,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub claims: ClaimArgs,
+}
+
+/// What `timestamp` the hot-SKU comments carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Stamps {
+    /// Distinct times `--stamp-step-us` apart, all just before the run starts, handed out in
+    /// a shuffled order: the send order is not the time order, and the earliest-wins check
+    /// knows every message's time.
+    Shuffled,
+    /// The time each comment is built, just before it is sent (no earliest-wins check).
+    Send,
 }
 
 /// `hot-sku`.
@@ -179,10 +205,22 @@ pub struct HotSkuArgs {
     /// Report errors but exit 0 (a wrong order count still fails).
     #[arg(long)]
     pub allow_errors: bool,
+    /// Comment timestamps: shuffled distinct times (checks the earliest messages win), or
+    /// the send time.
+    #[arg(long, value_enum, default_value_t = Stamps::Shuffled)]
+    pub stamps: Stamps,
+    /// With `--stamps shuffled`: microseconds between consecutive comment times.
+    #[arg(long, default_value_t = 100)]
+    pub stamp_step_us: u64,
+    /// With `--stamps shuffled`: seed of the shuffle (default: from the run id).
+    #[arg(long)]
+    pub seed: Option<u64>,
     #[command(flatten)]
     pub signing: SigningArgs,
     #[command(flatten)]
     pub db: DbArgs,
+    #[command(flatten)]
+    pub claims: ClaimArgs,
 }
 
 /// `ceiling-server`.

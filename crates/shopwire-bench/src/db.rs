@@ -51,7 +51,9 @@ pub struct Finished {
     pub ordered: bool,
 }
 
-/// Which of `inbox_ids` are finished: their order exists, or their inbox row is terminal.
+/// Which of `inbox_ids` are finished: their order exists, or their inbox row is terminal
+/// and their message's claim, if it has one, is decided (a claim is recorded `pending` with
+/// the message and decided by the allocator after `CLAIM_ORDER_WINDOW_MS`).
 pub async fn finished(pool: &PgPool, inbox_ids: &[i64]) -> anyhow::Result<Vec<Finished>> {
     let rows: Vec<(i64, String, bool)> = sqlx::query_as(
         // The inbox statuses the worker leaves a delivery in when it is done with it.
@@ -59,7 +61,11 @@ pub async fn finished(pool: &PgPool, inbox_ids: &[i64]) -> anyhow::Result<Vec<Fi
            FROM inbox i
            LEFT JOIN messages m ON m.inbox_id = i.id
            LEFT JOIN orders o ON o.message_id = m.id
-          WHERE i.id = ANY($1) AND (o.id IS NOT NULL OR i.status IN ('processed', 'ignored', 'rejected', 'dead'))",
+           LEFT JOIN claims c ON c.message_id = m.id
+          WHERE i.id = ANY($1)
+            AND (o.id IS NOT NULL
+                 OR (i.status IN ('processed', 'ignored', 'rejected', 'dead')
+                     AND (c.id IS NULL OR c.outcome IS NOT NULL)))",
     )
     .bind(inbox_ids)
     .fetch_all(pool)
@@ -122,4 +128,43 @@ pub async fn orders_per_product(
                 .context("a bench product disappeared")
         })
         .collect()
+}
+
+/// Claims for `product_ids`: (all, decided — i.e. with an outcome).
+pub async fn claims_decided(pool: &PgPool, product_ids: &[i64]) -> anyhow::Result<(i64, i64)> {
+    sqlx::query_as("SELECT count(*), count(outcome) FROM claims WHERE product_id = ANY($1)")
+        .bind(product_ids)
+        .fetch_one(pool)
+        .await
+        .context("failed to count claims")
+}
+
+/// One claim as the allocator left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimRow {
+    /// Its variant.
+    pub product_id: i64,
+    /// Its buyer (the comment's `client`).
+    pub buyer: String,
+    /// `reserved`, `waitlisted`, `sold_out`, …; `None` while pending.
+    pub outcome: Option<String>,
+}
+
+/// Every claim for `product_ids`.
+pub async fn claims_of(pool: &PgPool, product_ids: &[i64]) -> anyhow::Result<Vec<ClaimRow>> {
+    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT product_id, buyer, outcome FROM claims WHERE product_id = ANY($1) ORDER BY id",
+    )
+    .bind(product_ids)
+    .fetch_all(pool)
+    .await
+    .context("failed to read claims")?;
+    Ok(rows
+        .into_iter()
+        .map(|(product_id, buyer, outcome)| ClaimRow {
+            product_id,
+            buyer,
+            outcome,
+        })
+        .collect())
 }

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::{self, UnboundedReceiver};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::args::DbArgs;
@@ -177,5 +178,30 @@ pub async fn run(
         followed,
         ack,
         secs,
+    })
+}
+
+/// Polls every `poll` until `expected` claims exist for `product_ids` and every one has an
+/// outcome; returns when a poll first saw that. When `stop` fires (or is dropped) it checks
+/// once more and returns `None` if they are still not all decided.
+pub fn watch_decided(
+    pool: PgPool,
+    product_ids: Vec<i64>,
+    expected: i64,
+    poll: Duration,
+    mut stop: oneshot::Receiver<()>,
+) -> JoinHandle<anyhow::Result<Option<Instant>>> {
+    tokio::spawn(async move {
+        loop {
+            let stopping = !matches!(stop.try_recv(), Err(oneshot::error::TryRecvError::Empty));
+            let (all, decided) = db::claims_decided(&pool, &product_ids).await?;
+            if all >= expected && decided == all {
+                return Ok(Some(Instant::now()));
+            }
+            if stopping {
+                return Ok(None);
+            }
+            tokio::time::sleep(poll).await;
+        }
     })
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
 use shopwire_core::domain::Provider;
 use shopwire_core::signature::{PrefixedHmac, Secrets, TimestampedHmac, Verifier};
 
@@ -136,33 +137,63 @@ pub fn body(provider: Provider, run: &str, n: u64) -> Vec<u8> {
     .into_bytes()
 }
 
-/// A live comment with id `bench-<run>-<n>`.
+/// A live comment with id `bench-<run>-<n>`, written now.
 pub fn comment(run: &str, n: u64, streamer: &str, client: &str, message: &str) -> String {
+    comment_at(run, n, streamer, client, message, chrono::Utc::now())
+}
+
+/// A live comment with id `bench-<run>-<n>` whose own `timestamp` is `at` (RFC 3339 UTC,
+/// microseconds, so stamps a few µs apart stay distinct).
+pub fn comment_at(
+    run: &str,
+    n: u64,
+    streamer: &str,
+    client: &str,
+    message: &str,
+    at: DateTime<Utc>,
+) -> String {
     serde_json::json!({
         "comment_id": format!("bench-{run}-{n}"),
         "streamer": streamer,
         "client": client,
         "message": message,
-        "timestamp": chrono_now_rfc3339(),
+        "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     })
     .to_string()
 }
 
+/// The buyer of request `n` of run `run` in the order scenarios (the comment's `client`).
+pub fn buyer(who: &str, run: &str, n: u64) -> String {
+    format!("{who}-buyer-{run}-{n}")
+}
+
 /// Signed buy comments for the order scenarios: request `n` comes from its own buyer
-/// (`<who>-buyer-<run>-<n>`) on streamer `bench_<who>` and names `sku_for(n)`.
+/// ([`buyer`]) on streamer `bench_<who>`, names `sku_for(n)` and is stamped when it is built.
 pub fn buy_comments(
     signers: Arc<Signers>,
     run: String,
     who: &'static str,
     sku_for: impl Fn(u64) -> String + Send + Sync + 'static,
 ) -> Source {
+    buy_comments_at(signers, run, who, sku_for, |_| chrono::Utc::now())
+}
+
+/// [`buy_comments`] whose request `n` carries the comment time `at_for(n)`.
+pub fn buy_comments_at(
+    signers: Arc<Signers>,
+    run: String,
+    who: &'static str,
+    sku_for: impl Fn(u64) -> String + Send + Sync + 'static,
+    at_for: impl Fn(u64) -> DateTime<Utc> + Send + Sync + 'static,
+) -> Source {
     Arc::new(move |n: u64| {
-        let body = comment(
+        let body = comment_at(
             &run,
             n,
             &format!("bench_{who}"),
-            &format!("{who}-buyer-{run}-{n}"),
+            &buyer(who, &run, n),
             &format!("I'll take it! {}", sku_for(n)),
+            at_for(n),
         );
         signers.prepare(Provider::Comments, body.into_bytes())
     })
@@ -200,11 +231,6 @@ fn unix_now() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
-}
-
-/// Now as RFC 3339 UTC (the comment relay's timestamp format).
-fn chrono_now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! `e2e`: buy comments for a product with ample stock, sent open loop at a fixed rate
-//! (default 200/s); each is timed from its scheduled send until its order row exists.
+//! (default 200/s); each is timed from its scheduled send until its hold exists (the order
+//! row, written with its reservation by the allocator `CLAIM_ORDER_WINDOW_MS` after the
+//! comment's time, so the window is part of every figure).
 
 use std::sync::Arc;
 
@@ -65,12 +67,14 @@ pub async fn run(args: E2eArgs) -> anyhow::Result<()> {
         .field("elapsed_s", round3(secs))
         .field("throughput", round3(throughput))
         .field("poll_ms", args.db.poll_ms)
+        .field("window_ms", args.claims.window_ms)
         .note(format!(
-            "open loop at {rate:.0}/s: {} buy comments, {orders} orders in {secs:.2} s = {throughput:.0} orders/s (polled every {} ms)",
+            "open loop at {rate:.0}/s: {} buy comments, {orders} holds in {secs:.2} s = {throughput:.0} holds/s (polled every {} ms; window {} ms)",
             sent.outcomes.len(),
-            args.db.poll_ms
+            args.db.poll_ms,
+            args.claims.window_ms
         ))
-        .latency("", "send → order exists", &followed.latency.summary())
+        .latency("", "send → hold exists", &followed.latency.summary())
         .latency("ack_", "send → 200", &ack.summary());
     report.finish(load.allow_errors)
 }
