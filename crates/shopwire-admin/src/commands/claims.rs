@@ -1,5 +1,8 @@
 //! `claims list`: buy messages turned into claims and what became of each
-//! (docs/contract.md §9), newest first.
+//! (docs/contract.md §9), newest first. `claims parse`: what stdin lines would become,
+//! without recording or reserving anything.
+
+mod parse;
 
 use anyhow::Context;
 use clap::Subcommand;
@@ -34,6 +37,9 @@ enum ClaimsCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
+    /// Read stdin lines as buy comments against the catalog, lineup and pin now, printing
+    /// JSON lines {"text","intent","score","sku","quantity","outcome"}; reserves nothing.
+    Parse(parse::Args),
 }
 
 /// Run a `claims` subcommand.
@@ -63,6 +69,7 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
                 .context("failed to list claims")?;
             ctx.out.list_of(&rows, total)
         }
+        ClaimsCommand::Parse(args) => parse::run(args, ctx).await,
     }
 }
 

@@ -16,6 +16,8 @@ async fn inventory_set_then_show_and_list_round_trip_as_json(pool: PgPool) {
         "stock_on_hand": 4,
         "reserved": 0,
         "available": 4,
+        "product_code": "VNT-NIKE-WB-001",
+        "options": {},
     });
     let set = admin
         .json(&[
@@ -312,4 +314,181 @@ async fn showing_a_missing_sku_fails_naming_it(pool: PgPool) {
         .run(&["inventory", "show", "NOPE-1"])
         .await;
     assert!(run.failure().contains("NOPE-1"), "{run:?}");
+}
+
+/// `inventory set SKU` with a fixed title, price and stock, then `extra`.
+async fn set_with(admin: &Admin, sku: &str, extra: &[&str]) -> crate::helpers::Run {
+    let mut args = vec![
+        "inventory",
+        "set",
+        sku,
+        "--title",
+        "Sherpa Denim Jacket",
+        "--price",
+        "89",
+        "--stock",
+        "2",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    admin.run(&args).await
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn variants_are_stored_and_listed_with_their_product_code_and_options(pool: PgPool) {
+    let admin = Admin::new(&pool);
+    // A product without variants first; its SKU may then become the variants' code.
+    let plain = set_with(&admin, "DNM-JKT", &[]).await.json();
+    assert_eq!(
+        (&plain["product_code"], &plain["options"]),
+        (&json!("DNM-JKT"), &json!({}))
+    );
+    let medium = set_with(
+        &admin,
+        "DNM-JKT-M",
+        &[
+            "--variant-of",
+            "DNM-JKT",
+            "--option",
+            "size=M",
+            "--option",
+            "color=blue",
+        ],
+    )
+    .await
+    .json();
+    assert_eq!(medium["product_code"], "DNM-JKT");
+    assert_eq!(medium["options"], json!({"size": "M", "color": "blue"}));
+    set_with(
+        &admin,
+        "DNM-JKT-L",
+        &["--variant-of", "DNM-JKT", "--option", "size=L"],
+    )
+    .await
+    .json();
+
+    let shown = admin.json(&["inventory", "show", "DNM-JKT-M"]).await;
+    assert_eq!(shown, medium);
+    let listed = admin.json(&["inventory", "list"]).await;
+    let rows: Vec<(&str, &str, &serde_json::Value)> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|p| {
+            (
+                p["sku"].as_str().expect("sku"),
+                p["product_code"].as_str().expect("product_code"),
+                &p["options"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("DNM-JKT", "DNM-JKT", &json!({})),
+            ("DNM-JKT-L", "DNM-JKT", &json!({"size": "L"})),
+            (
+                "DNM-JKT-M",
+                "DNM-JKT",
+                &json!({"size": "M", "color": "blue"})
+            ),
+        ]
+    );
+    // Every earlier field is still there.
+    for field in [
+        "title",
+        "price_cents",
+        "currency",
+        "stock_on_hand",
+        "reserved",
+    ] {
+        assert!(listed[1].get(field).is_some(), "{field}: {listed}");
+    }
+
+    // Restocking without --variant-of keeps the grouping; new options replace the old.
+    let restocked = admin
+        .json(&[
+            "inventory",
+            "set",
+            "DNM-JKT-M",
+            "--title",
+            "Sherpa Denim Jacket",
+            "--price",
+            "89",
+            "--stock",
+            "5",
+        ])
+        .await;
+    assert_eq!(
+        (&restocked["stock_on_hand"], &restocked["product_code"]),
+        (&json!(5), &json!("DNM-JKT"))
+    );
+    assert_eq!(restocked["options"], json!({"size": "M", "color": "blue"}));
+    let changed = set_with(
+        &admin,
+        "DNM-JKT-M",
+        &["--variant-of", "DNM-JKT", "--option", "size=XL"],
+    )
+    .await
+    .json();
+    assert_eq!(changed["options"], json!({"size": "XL"}));
+
+    // Tables show the product and its options.
+    let table = admin.run(&["inventory", "list"]).await;
+    assert!(table.stdout.starts_with("SKU "), "{table:?}");
+    let row = table
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("DNM-JKT-M "))
+        .unwrap_or_else(|| panic!("a DNM-JKT-M row: {table:?}"));
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[..3], ["DNM-JKT-M", "DNM-JKT", "size=XL"], "{row}");
+    let record = admin.run(&["inventory", "show", "DNM-JKT"]).await;
+    assert!(record.stdout.contains("PRODUCT    DNM-JKT\n"), "{record:?}");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_bad_option_is_refused_in_one_line_naming_it(pool: PgPool) {
+    let admin = Admin::new(&pool);
+    for (extra, named) in [
+        (&["--variant-of", "TEE", "--option", "Size=M"][..], "Size"),
+        (&["--variant-of", "TEE", "--option", "size="], "size"),
+        (&["--variant-of", "TEE", "--option", "sizeM"], "sizeM"),
+        (&["--variant-of", "TEE", "--option", "2nd=a"], "2nd"),
+        (
+            &[
+                "--variant-of",
+                "TEE",
+                "--option",
+                "size=M",
+                "--option",
+                "size=L",
+            ],
+            "size",
+        ),
+        (&["--option", "size=M"], "--variant-of"),
+        (&["--variant-of", "TEE-M", "--option", "size=M"], "TEE-M"),
+    ] {
+        if named == "TEE-M" {
+            // A SKU that is itself a variant cannot be a product code.
+            set_with(
+                &admin,
+                "TEE-M",
+                &["--variant-of", "TEE", "--option", "size=M"],
+            )
+            .await
+            .json();
+        }
+        let run = set_with(&admin, "TEE-L", extra).await;
+        let line = run.failure();
+        assert!(line.contains(named), "{extra:?}: {line}");
+    }
+    let listed = admin.json(&["inventory", "list"]).await;
+    let skus: Vec<&str> = listed
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|p| p["sku"].as_str().expect("sku"))
+        .collect();
+    assert_eq!(skus, ["TEE-M"], "nothing else was saved");
 }

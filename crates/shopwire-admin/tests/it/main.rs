@@ -5,6 +5,7 @@ mod buyers;
 mod checkout;
 mod claim_data;
 mod claims;
+mod claims_parse;
 mod classify;
 mod dlq;
 mod events;

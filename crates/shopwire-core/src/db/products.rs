@@ -2,12 +2,29 @@
 //!
 //! `reserved <= stock_on_hand` is a CHECK in Postgres (`products_reserved_within_stock`);
 //! writes that would break it come back as [`UpsertError::StockBelowReserved`].
+//!
+//! A product may have variants (docs/contract.md §9): each its own SKU (row), grouped by a
+//! product code, with option values such as `{"size": "M"}`. A SKU without a product code
+//! is a product of its own, and its product code reads as the SKU itself.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use sqlx::PgPool;
 
 /// The constraint that keeps reservations within the stock on hand.
 const RESERVED_WITHIN_STOCK: &str = "products_reserved_within_stock";
+
+/// The columns a [`Product`] is read from. Option values read as text whatever JSON type
+/// a hand-written row gave them.
+macro_rules! product_columns {
+    () => {
+        "sku, title, price_cents, currency, stock_on_hand, reserved,
+         stock_on_hand - reserved AS available, coalesce(product_code, sku) AS product_code,
+         (SELECT coalesce(jsonb_object_agg(o.key, o.value), '{}'::jsonb)
+            FROM jsonb_each_text(options) AS o) AS options"
+    };
+}
 
 /// A product as the admin CLI and the worker see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -26,10 +43,16 @@ pub struct Product {
     pub reserved: i32,
     /// `stock_on_hand - reserved`: what can still be sold.
     pub available: i32,
+    /// The product this SKU is a variant of; the SKU itself when it has no variants.
+    pub product_code: String,
+    /// Its option values, e.g. `{"size": "M"}`; empty without variants.
+    #[sqlx(json)]
+    pub options: BTreeMap<String, String>,
 }
 
-/// The fields of a product that `upsert` and `insert_if_absent` write.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The fields of a product that `upsert` and `insert_if_absent` write. `variant` defaults
+/// to `None`, so a plain product is `NewProduct { sku, title, …, ..Default::default() }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NewProduct {
     /// Stock keeping unit (1 to 128 characters).
     pub sku: String,
@@ -41,6 +64,19 @@ pub struct NewProduct {
     pub currency: String,
     /// Units on hand, not negative.
     pub stock_on_hand: i32,
+    /// The product it is a variant of, and its option values. `None`: a new SKU is a
+    /// product of its own, and `upsert` leaves an existing SKU's grouping as it is.
+    pub variant: Option<Variant>,
+}
+
+/// Which product a SKU is a variant of, and how it differs from its siblings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Variant {
+    /// The product code the variants share (1 to 128 characters); may be the SKU of a
+    /// product that had no variants so far.
+    pub product_code: String,
+    /// Option values, e.g. `size` → `M`; keys `[a-z][a-z0-9_]*`, values not empty.
+    pub options: BTreeMap<String, String>,
 }
 
 /// Why an upsert was refused.
@@ -61,24 +97,33 @@ pub enum UpsertError {
     Database(#[from] sqlx::Error),
 }
 
-/// Create the product, or update its title, price, currency and stock. `reserved` is
-/// never touched here; the CHECK refuses a stock below it.
+/// Create the product, or update its title, price, currency and stock, and — when
+/// `variant` is given — its product code and options (replaced by exactly those given).
+/// `reserved` is never touched here; the CHECK refuses a stock below it.
 pub async fn upsert(pool: &PgPool, product: &NewProduct) -> Result<Product, UpsertError> {
-    let result = sqlx::query_as(
-        "INSERT INTO products (sku, title, price_cents, currency, stock_on_hand)
-         VALUES ($1, $2, $3, $4, $5)
+    let (product_code, options) = variant_columns(product);
+    let result = sqlx::query_as(concat!(
+        "INSERT INTO products (sku, title, price_cents, currency, stock_on_hand, product_code,
+                               options)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (sku) DO UPDATE
             SET title = excluded.title, price_cents = excluded.price_cents,
                 currency = excluded.currency, stock_on_hand = excluded.stock_on_hand,
+                product_code = CASE WHEN $8 THEN excluded.product_code
+                                    ELSE products.product_code END,
+                options = CASE WHEN $8 THEN excluded.options ELSE products.options END,
                 updated_at = now()
-         RETURNING sku, title, price_cents, currency, stock_on_hand, reserved,
-                   stock_on_hand - reserved AS available",
-    )
+         RETURNING ",
+        product_columns!()
+    ))
     .bind(&product.sku)
     .bind(&product.title)
     .bind(product.price_cents)
     .bind(&product.currency)
     .bind(product.stock_on_hand)
+    .bind(product_code)
+    .bind(options)
+    .bind(product.variant.is_some())
     .fetch_one(pool)
     .await;
     match result {
@@ -99,9 +144,11 @@ pub async fn upsert(pool: &PgPool, product: &NewProduct) -> Result<Product, Upse
 /// Create the product unless its SKU exists; returns true when it was created.
 /// Existing products (and their stock) are left alone, so loading a catalog twice is harmless.
 pub async fn insert_if_absent(pool: &PgPool, product: &NewProduct) -> Result<bool, sqlx::Error> {
+    let (product_code, options) = variant_columns(product);
     let done = sqlx::query(
-        "INSERT INTO products (sku, title, price_cents, currency, stock_on_hand)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO products (sku, title, price_cents, currency, stock_on_hand, product_code,
+                               options)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (sku) DO NOTHING",
     )
     .bind(&product.sku)
@@ -109,18 +156,31 @@ pub async fn insert_if_absent(pool: &PgPool, product: &NewProduct) -> Result<boo
     .bind(product.price_cents)
     .bind(&product.currency)
     .bind(product.stock_on_hand)
+    .bind(product_code)
+    .bind(options)
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
+/// The `product_code` and `options` column values of `product`.
+fn variant_columns(
+    product: &NewProduct,
+) -> (Option<&str>, sqlx::types::Json<&BTreeMap<String, String>>) {
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    match &product.variant {
+        Some(v) => (Some(&v.product_code), sqlx::types::Json(&v.options)),
+        None => (None, sqlx::types::Json(&NONE)),
+    }
+}
+
 /// One product by SKU.
 pub async fn get(pool: &PgPool, sku: &str) -> Result<Option<Product>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT sku, title, price_cents, currency, stock_on_hand, reserved,
-                stock_on_hand - reserved AS available
-           FROM products WHERE sku = $1",
-    )
+    sqlx::query_as(concat!(
+        "SELECT ",
+        product_columns!(),
+        " FROM products WHERE sku = $1"
+    ))
     .bind(sku)
     .fetch_optional(pool)
     .await
@@ -128,11 +188,11 @@ pub async fn get(pool: &PgPool, sku: &str) -> Result<Option<Product>, sqlx::Erro
 
 /// Every product, by SKU.
 pub async fn list(pool: &PgPool) -> Result<Vec<Product>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT sku, title, price_cents, currency, stock_on_hand, reserved,
-                stock_on_hand - reserved AS available
-           FROM products ORDER BY sku",
-    )
+    sqlx::query_as(concat!(
+        "SELECT ",
+        product_columns!(),
+        " FROM products ORDER BY sku"
+    ))
     .fetch_all(pool)
     .await
 }

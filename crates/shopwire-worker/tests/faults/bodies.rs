@@ -32,6 +32,7 @@ pub async fn pinned_product(pool: &PgPool, sku: &str, stock: i32) {
             price_cents: 4999,
             currency: "usd".to_owned(),
             stock_on_hand: stock,
+            ..Default::default()
         },
     )
     .await

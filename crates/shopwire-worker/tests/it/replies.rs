@@ -92,6 +92,7 @@ async fn a_dm_order_gets_its_checkout_link_as_a_reply_exactly_once(pool: PgPool)
             price_cents: 5500,
             currency: "usd".into(),
             stock_on_hand: 2,
+            ..Default::default()
         },
     )
     .await
@@ -150,6 +151,7 @@ async fn a_messaging_outage_is_retried_not_lost(pool: PgPool) {
             price_cents: 1500,
             currency: "usd".into(),
             stock_on_hand: 2,
+            ..Default::default()
         },
     )
     .await

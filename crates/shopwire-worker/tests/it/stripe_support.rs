@@ -74,6 +74,7 @@ async fn reserved_order(
             price_cents: PRICE_CENTS,
             currency: "usd".to_owned(),
             stock_on_hand: stock,
+            ..Default::default()
         },
     )
     .await

@@ -97,6 +97,7 @@ pub async fn add_product(pool: &PgPool, sku: &str, stock: i32) {
             price_cents: 1999,
             currency: "usd".into(),
             stock_on_hand: stock,
+            ..Default::default()
         },
     )
     .await

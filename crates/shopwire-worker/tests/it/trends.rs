@@ -26,6 +26,7 @@ async fn product(pool: &PgPool, stock: i32) {
             price_cents: 4999,
             currency: "usd".into(),
             stock_on_hand: stock,
+            ..Default::default()
         },
     )
     .await
