@@ -12,7 +12,8 @@ use crate::jobs::allocate_claims;
 use crate::jobs::apply_delivery::{self, JobError};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
-use shopwire_core::claims::{ClaimRules, Reading};
+use shopwire_core::claims::item::code_position;
+use shopwire_core::claims::{CatalogItem, ClaimRules, LiveContext, Reading};
 use shopwire_core::db::buyers;
 use shopwire_core::db::claims::{self, NewClaim};
 use shopwire_core::db::inbox::Claimed;
@@ -173,11 +174,20 @@ pub async fn apply(
     let now = Utc::now();
     let message_time = trusted_time(msg.sent_at, now, ctx.message_time_tolerance);
     let mut ask = None;
-    if class.intent == Intent::Buy {
-        if class.score < ctx.buy_threshold {
-            decision.outcome = "below_threshold";
-        } else {
-            ask = Some(read_ask(ctx, &msg, message_time).await?);
+    let confident = class.intent == Intent::Buy && class.score >= ctx.buy_threshold;
+    if class.intent == Intent::Buy && !confident {
+        decision.outcome = "below_threshold";
+    }
+    if confident {
+        ask = read_ask(ctx, &msg, message_time, false).await?;
+    } else if matches!(class.intent, Intent::Buy | Intent::Other) {
+        // In a live sale a bare "A1 M" or "DNM-JKT x2" is a claim, however little else
+        // it says: a message the classifier finds no intent in is a buy when it names a
+        // claim code or a SKU.
+        ask = read_ask(ctx, &msg, message_time, true).await?;
+        if ask.is_some() {
+            decision.intent = Intent::Buy.as_str();
+            decision.classifier = CLAIM_CODE_CLASSIFIER;
         }
     }
 
@@ -275,11 +285,16 @@ fn clamp_quantity(quantity: u32) -> i32 {
 
 /// The block list, then the claim reader over the catalog and the streamer's live as it
 /// stood at the message's time. Read outside the claim's transaction: it locks nothing.
-async fn read_ask(ctx: &JobContext, msg: &Parsed, at: DateTime<Utc>) -> Result<Ask, JobError> {
+///
+/// With `only_by_code`, the message is a claim only if it names one of the streamer's
+/// lineup codes or a catalog SKU or product code as a whole code (`None` otherwise).
+async fn read_ask(
+    ctx: &JobContext,
+    msg: &Parsed,
+    at: DateTime<Utc>,
+    only_by_code: bool,
+) -> Result<Option<Ask>, JobError> {
     let mut conn = ctx.pool.acquire().await?;
-    if buyers::is_blocked(&mut conn, &msg.buyer).await? {
-        return Ok(Ask::Blocked);
-    }
     let catalog = claims::reader_catalog(&mut conn).await?;
     let live = claims::live_context(
         &mut conn,
@@ -288,12 +303,38 @@ async fn read_ask(ctx: &JobContext, msg: &Parsed, at: DateTime<Utc>) -> Result<A
         ctx.claims.lineup_only && msg.channel == "comment",
     )
     .await?;
+    if only_by_code && !names_a_code(&msg.text, &catalog, &live) {
+        return Ok(None);
+    }
+    if buyers::is_blocked(&mut conn, &msg.buyer).await? {
+        return Ok(Some(Ask::Blocked));
+    }
     let rules = ClaimRules {
         max_quantity: ctx.claims.max_quantity,
     };
-    Ok(Ask::Read(shopwire_core::claims::read(
+    Ok(Some(Ask::Read(shopwire_core::claims::read(
         &msg.text, &catalog, &live, &rules,
-    )))
+    ))))
+}
+
+/// The classifier name recorded for a message that is a buy because it names a code.
+const CLAIM_CODE_CLASSIFIER: &str = "claim_code";
+
+/// True when `text` names a lineup code, a SKU or a product code as a whole code.
+fn names_a_code(text: &str, catalog: &[CatalogItem], live: &LiveContext) -> bool {
+    let head: String = text
+        .chars()
+        .take(shopwire_core::claims::MAX_SCAN_CHARS)
+        .collect();
+    live.lineup
+        .iter()
+        .map(|(code, _)| code.as_str())
+        .chain(
+            catalog
+                .iter()
+                .flat_map(|c| [c.sku.as_str(), c.product_code.as_str()]),
+        )
+        .any(|code| code_position(&head, code).is_some())
 }
 
 #[cfg(test)]
@@ -322,6 +363,31 @@ mod tests {
             content[k] = v.clone();
         }
         content
+    }
+
+    fn item(sku: &str, code: &str) -> CatalogItem {
+        CatalogItem {
+            product_id: 1,
+            sku: sku.into(),
+            product_code: code.into(),
+            title: "Denim jacket".into(),
+            options: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_bare_claim_code_or_sku_is_named_and_a_longer_code_is_not() {
+        let catalog = [item("DNM-JKT-M", "DNM-JKT"), item("TEE-1", "TEE-1")];
+        let live = LiveContext {
+            lineup: vec![("A1".into(), "DNM-JKT".into())],
+            ..Default::default()
+        };
+        for text in ["A1 M", "a1 m x2", "DNM-JKT L", "tee-1!!", "2 of A1 please"] {
+            assert!(names_a_code(text, &catalog, &live), "{text}");
+        }
+        for text in ["A11", "love it", "TEE-10", "so cute A"] {
+            assert!(!names_a_code(text, &catalog, &live), "{text}");
+        }
     }
 
     #[test]

@@ -161,6 +161,8 @@ async fn a_claim_code_size_and_quantity_reach_the_order(pool: PgPool) {
 
     comment(&worker, "ana", "sold A1 M x2 🙌", Duration::ZERO).await;
     comment(&worker, "ben", "I want A1!!", Duration::ZERO).await;
+    // A bare code and size says nothing the classifier reads as a buy; in a live it is one.
+    comment(&worker, "cara", "A1 L", Duration::ZERO).await;
 
     assert_eq!(outcome_of(&worker, "ana").await, "reserved");
     assert_eq!(
@@ -173,6 +175,11 @@ async fn a_claim_code_size_and_quantity_reach_the_order(pool: PgPool) {
         "three sizes and none named"
     );
     assert_eq!(order_of(&worker, "ben").await, None);
+    assert_eq!(outcome_of(&worker, "cara").await, "reserved");
+    assert_eq!(
+        order_of(&worker, "cara").await,
+        Some(("JKT-L".to_owned(), 1))
+    );
     let (reserved,): (i32,) = sqlx::query_as("SELECT reserved FROM products WHERE sku = 'JKT-M'")
         .fetch_one(&worker.pool)
         .await

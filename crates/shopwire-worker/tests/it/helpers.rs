@@ -228,15 +228,27 @@ impl TestWorker {
         .expect("the row exists")
     }
 
-    /// Wait until `id` has `status`.
+    /// Wait until `id` has `status` and, if it made a claim, the claim is decided (a
+    /// claim is allocated after its delivery's transaction commits).
     pub async fn wait_for_status(&self, id: InboxId, status: &str) -> Row {
         wait_until(
-            &format!("delivery {id} is {status}"),
+            &format!("delivery {id} is {status}, its claim decided"),
             PATIENCE,
-            || async move { self.row(id).await.status == status },
+            || async move { self.row(id).await.status == status && !self.claim_pending(id).await },
         )
         .await;
         self.row(id).await
+    }
+
+    async fn claim_pending(&self, id: InboxId) -> bool {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM claims c JOIN messages m ON m.id = c.message_id
+                             WHERE m.inbox_id = $1 AND c.status = 'pending')",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await
+        .expect("query works")
     }
 
     /// Wait until no queue holds a task, pending, scheduled or running.
