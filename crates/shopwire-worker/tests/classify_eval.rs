@@ -11,9 +11,19 @@
 //! lines 467–526 (after the second) 0.900; each miss then led to a general fix, never to a
 //! copy of the line. Keep that habit: add a fresh batch, note its score, then fix.
 //!
+//! Issue 12 ("Intent, sharper") made asking for the payment link and asking how to buy
+//! claims in a live sale; seven lines of the set that said otherwise ("link pls", "how do
+//! I buy this?", "cómo compro?", …) were relabelled `buy` (on the old labels the rules
+//! now score 0.985 there, 518/526).
+//!
 //! The live-sale batches ([`BATCHES`]) carry `lang` (`en`/`es`) and `kind` (`typo-buy`,
 //! `link`, `how-to-buy`, `praise`, `negative`) on every line and are reported per language:
-//! five-way accuracy and buy-vs-not accuracy (the decision that makes an order).
+//! five-way accuracy and buy-vs-not accuracy (the decision that makes an order). The
+//! holdout batch was written first and measured on the rules as they were (en five-way
+//! 0.339, buy-vs-not 0.465; es 0.375, 0.453); the rules were then tuned on the tuning
+//! batch only, and the holdout measured once more (en 0.913, 0.929; es 0.977, 0.992).
+//! Its floors are those numbers rounded down: it is no longer untouched once a change is
+//! made to fix one of its misses, so add a fresh batch for the next round instead.
 use std::collections::HashMap;
 
 use serde::Deserialize;
@@ -224,13 +234,24 @@ const fn floor(lang: &'static str, five_way: f64, buy_vs_not: f64) -> Floor {
     }
 }
 
-const BATCHES: &[Batch] = &[Batch {
-    file: "intent-eval-live-sale-holdout.jsonl",
-    text: include_str!("../data/intent-eval-live-sale-holdout.jsonl"),
-    untouched: true,
-    floors: &[floor("en", 0.0, 0.0), floor("es", 0.0, 0.0)],
-    min_buy_precision: 0.0,
-}];
+const BATCHES: &[Batch] = &[
+    Batch {
+        file: "intent-eval-live-sale-holdout.jsonl",
+        text: include_str!("../data/intent-eval-live-sale-holdout.jsonl"),
+        untouched: true,
+        // Measured after tuning: en 0.913 / 0.929, es 0.977 / 0.992, buy precision 0.993.
+        floors: &[floor("en", 0.90, 0.92), floor("es", 0.96, 0.98)],
+        min_buy_precision: 0.98,
+    },
+    Batch {
+        file: "intent-eval-live-sale-tuning.jsonl",
+        text: include_str!("../data/intent-eval-live-sale-tuning.jsonl"),
+        untouched: false,
+        // Measured: en 0.971 / 0.976, es 0.975 / 0.980, buy precision 0.994.
+        floors: &[floor("en", 0.96, 0.96), floor("es", 0.96, 0.97)],
+        min_buy_precision: 0.98,
+    },
+];
 
 /// Per-language accuracy figures of one batch.
 #[derive(Debug, Default, Clone, Copy)]

@@ -20,9 +20,15 @@ pub(super) enum Role {
     Conditional,
     /// "maybe", "thinking about": a claim counts half.
     Tentative,
-    /// "how do I", "cómo le hago para": a question about buying, so claim words after it in
-    /// its clause ("…para apartar uno?") are not a claim.
+    /// "how do I", "cómo le hago para": a how-to question ("how do I return it?"), so claim
+    /// and complaint words after it in its clause are what it asks about. Asking how to
+    /// buy, order or pay is a claim of its own (`BUY` cues such as "how do i buy").
     Procedure,
+    /// "link", "el link", "payment link": asked for ("link pls", "send me the link", "where's
+    /// the link?") it is a claim in a live sale; negated ("don't send me the link"),
+    /// acknowledged ("got the link") or in a message with a complaint ("the link doesn't
+    /// work") it is not.
+    Link,
 }
 
 /// Context a cue needs before it counts.
@@ -137,11 +143,56 @@ pub(super) const GROUPS: &[Group] = &[
         "si porfa", "me too", "yo tambien",
     ]),
     group(BUY, 1.0, &["🛒", "🙋", "✋", "🤚", "🖐", "☝", "💸", "💳"]),
+    // In a live sale, asking how to buy or pay is a claim: the answer is a reservation and
+    // its payment link. Longer than the `Procedure` cues, so they win where both match.
+    group(BUY, 2.0, &[
+        "how do i buy", "how can i buy", "how do we buy", "how to buy", "how do i order",
+        "how can i order", "how do we order", "how to order", "how do i get it", "how do i get one",
+        "how do i get this", "how do i get that", "how do i get the", "how do i get <num>",
+        "how can i get it", "how can i get one", "how can i get this", "how can i get that",
+        "how can i get the", "how can i get <num>",
+        "how do i claim", "how can i claim", "how to claim", "how do i purchase",
+        "how can i purchase", "how to purchase", "how do i reserve", "how can i reserve",
+        "how do i grab", "how do i snag", "how do i cop", "where do i buy", "where can i buy",
+        "where do i order", "where can i order", "where to buy", "where to order",
+        "can i buy", "can i order", "can i purchase", "can i reserve", "can i claim",
+        "could i buy", "could i order", "can we buy", "can i still buy", "can i still get",
+        "possible to buy", "possible to order", "how do i pay", "how can i pay",
+        "how do we pay", "how to pay", "where do i pay", "where can i pay", "where do we pay",
+        "where to pay", "ready to pay", "want to pay", "wanna pay", "let me pay",
+        "invoice me", "como compro", "como lo compro", "como la compro",
+        "como los compro", "como las compro", "como le compro", "como te compro", "como pido",
+        "como lo pido", "como la pido", "como se pide", "como se compra", "como aparto",
+        "como lo aparto", "como la aparto", "como se aparta", "como consigo",
+        "como lo consigo", "como la consigo", "como le hago para compr*",
+        "como le hago para ped*", "como le hago para apart*", "como le hago para ordenar",
+        "como hago para compr*", "como hago para ped*", "como hago para apart*",
+        "como puedo compr*", "como puedo ped*", "como puedo apart*", "como lo puedo compr*",
+        "como lo puedo apart*", "donde compro", "donde lo compro", "donde la compro",
+        "donde se compra", "donde puedo compr*", "donde lo puedo compr*", "donde lo pido",
+        "puedo compr*", "puedo ped*", "puedo apart*", "lo puedo compr*", "la puedo compr*",
+        "lo puedo apart*", "la puedo apart*", "lo puedo ped*", "se puede compr*",
+        "se puede ped*", "se puede apart*", "me la vendes", "como pago", "como le pago",
+        "como te pago", "como hago para pagar", "como hago el pago", "como le hago para pagar",
+        "como puedo pagar", "como se paga", "donde pago", "donde le pago", "donde te pago",
+        "donde pagamos", "donde se paga", "donde deposito", "donde te deposito",
+        "a que cuenta", "quiero pagar", "listo para pagar", "lista para pagar",
+    ]),
+    group(BUY, 1.2, &["pay now", "pagar ya", "pagar ahora"]),
+    // The means of paying: a link, an invoice, account details.
+    group(Role::Link, 2.0, &[
+        "link", "links", "el link", "the link", "a link", "enlace", "el enlace",
+        "payment link", "checkout link", "pay link", "link to pay", "link de pago",
+        "enlace de pago", "link para pagar", "liga", "la liga", "invoice", "the invoice",
+        "an invoice", "payment request", "a payment request", "datos para pagar",
+        "datos de pago", "cuenta para pagar", "numero de cuenta", "datos bancarios",
+    ]),
     // Questions: price, size, stock, shipping, how to buy.
     group(Role::Procedure, 1.2, &[
         "how do i", "how can i", "how to", "where can i", "where do i", "como compro",
         "como lo compro", "como pido", "como le hago", "como hago", "como puedo", "como se",
-        "donde compro", "donde puedo",
+        "donde compro", "donde puedo", "como devuelvo", "como cambio", "como cancelo",
+        "como rastreo", "como sigo",
     ]),
     group(QUESTION, 1.2, &[
         "how much", "price", "prices", "pricing", "precio", "precios", "cuanto", "cost",
@@ -153,7 +204,7 @@ pub(super) const GROUPS: &[Group] = &[
         "where to", "what is", "whats", "what material", "made of", "true to size", "tts",
         "run small", "runs small", "run big", "runs big", "run large", "runs large",
         "measurements", "length", "how tall", "still available", "in stock", "restock",
-        "any left", "link", "info", "more info", "details", "which one", "what color",
+        "any left", "info", "more info", "details", "which one", "what color",
         "what colors", "other colors", "authentic", "return policy", "refund policy",
         "exchange", "can i return", "do you accept", "pay with", "how many", "what brand",
         "where are you located", "pickup", "pick up", "discount", "promo", "want to know",
@@ -162,7 +213,7 @@ pub(super) const GROUPS: &[Group] = &[
         "tienen", "tenes", "hay", "queda", "quedan", "viene en", "vienen en", "que talla",
         "que tallas", "tallas", "medidas", "de que", "que material", "envio", "envios",
         "envian", "hacen envio", "mandan", "llega a", "cuanto tarda", "cuando llega",
-        "como pago", "donde", "disponible", "hay stock", "el link", "informacion", "mas info",
+        "donde", "disponible", "hay stock", "informacion", "mas info",
         "es original", "son originales", "aceptan", "puedo pagar", "formas de pago",
         "metodos de pago", "cual", "que colores", "colores", "otro color", "otros colores",
         "quiero saber", "me dices", "me puedes", "me das info", "para cuando", "queda chico",
@@ -172,14 +223,14 @@ pub(super) const GROUPS: &[Group] = &[
     guarded(QUESTION, 0.6, Guard::Asked, &[
         "available", "size", "sizes", "talla", "fit", "left", "colors", "colour", "code", "how",
         "what", "when", "where", "which", "is the", "are the", "y en", "material", "fabric",
-        "tela", "marca",
+        "tela", "marca", "safe", "legit", "seguro", "segura", "confiable",
     ]),
     guarded(QUESTION, 1.2, Guard::Asked, &[
         "sold out", "agotado", "agotada", "agotados", "se agoto",
     ]),
     guarded(QUESTION, 1.2, Guard::Interrogative, &[
         "is it", "is this", "is there", "are they", "are these", "are there", "does it",
-        "does this", "do they", "will it", "will there",
+        "does this", "does the", "do they", "will it", "will there",
     ]),
     group(QUESTION, 0.8, &["❓", "❔", "🤔"]),
     // Complaints: something went wrong with an order, the product, or the seller.
@@ -232,7 +283,13 @@ pub(super) const GROUPS: &[Group] = &[
         "no funciona", "no me queda", "desten*", "se encogio", "mal servicio", "que mal",
         "verguenza", "cancelar", "cancelen", "queja", "reclamo", "enojada", "enojado",
         "molesta", "molesto", "no es original", "falso", "falsa", "mentirosos", "me enganaron",
-        "nada que ver",
+        "nada que ver", "doesnt work", "dont work", "not working", "isnt working",
+        "wont work", "stopped working", "wont load", "wont open", "doesnt open", "doesnt load",
+        "wont let me", "doesnt let me", "payment failed", "failed",
+        "didnt go through", "not going through", "declined", "expired", "error",
+        "no me deja", "no abre", "no carga", "no me abre", "no pasa mi", "no pasa el",
+        "no pasa la", "no paso", "se vencio", "vencio", "expiro", "caduco", "rechazado",
+        "rechazada",
     ]),
     group(COMPLAINT, 1.0, &[
         "lost", "my order", "my package", "mi pedido", "mi paquete", "mi orden", "too small",
@@ -270,6 +327,10 @@ pub(super) const GROUPS: &[Group] = &[
         "te quedo", "le queda", "te ves", "divinos", "divinas", "vale la pena", "loved",
         "bought", "i bought", "already bought", "ordered mine", "wow", "omg", "yas", "queen",
         "best", "cool", "super", "top", "mejor", "quality", "calidad", "love", "looks", "padre",
+        "luv", "lov", "luv it", "lovely", "loving", "gorg", "adorbs", "what a color",
+        "what a beauty", "preciosidad", "encantada", "encantado", "chulada", "padrisimo",
+        "padrisima", "padrisimos", "padrisimas", "belleza", "lindura", "bonitos colores",
+        "lindos colores", "hermosos colores", "bonito color", "lindo color", "hermoso color",
     ]),
     group(FEEDBACK, 0.8, &[
         "❤", "♥", "😍", "🔥", "🥰", "😻", "💕", "💖", "💗", "💓", "💞", "💘", "💯", "👏", "🤩", "✨", "👌",
@@ -304,6 +365,11 @@ pub(super) const GROUPS: &[Group] = &[
     group(OTHER, 1.2, &[
         "not for me", "yo no", "no thanks", "no gracias", "ill pass", "just looking",
         "just browsing", "solo viendo", "you need", "u need", "necesitas",
+        "i'll take a look", "i'll take a pic", "i'll take a picture", "i'll take a screenshot",
+        "i'll take a break", "i'll take a sec", "i'll take a second", "i'll take note",
+        "i'll take my time", "i'll think about it", "let me think", "think about it",
+        "not today", "lo pienso", "lo voy a pensar", "dejame pensarlo", "lo pensare",
+        "hoy no",
     ]),
     group(OTHER, 1.0, &[
         "hi", "hello", "hey", "hola", "holi", "holis", "buenas", "buenos dias", "buenas tardes",
@@ -327,6 +393,93 @@ pub(super) const NEGATORS: &[&str] = &[
     "nunca", "jamás", "ni", "stop", "nah",
 ];
 
+/// Before a link in its clause, these say it was received or used, not asked for ("got
+/// the link", "ya me llegó el link", "thanks for the link").
+pub(super) const LINK_ACKNOWLEDGED: &[&str] = &[
+    "got", "received", "recieved", "clicked", "click", "opened", "used", "paid", "thanks", "thank",
+    "thx", "tengo", "recibi", "abri", "pague", "use", "gracias", "llego",
+];
+
+/// Question cues that ask for a link ("where's the link?", "can you send the link?");
+/// any other question in its clause asks about it ("is the link safe?", "cuánto dura el
+/// link?").
+pub(super) const LINK_ASKS: &[&str] = &[
+    "where is the",
+    "where do",
+    "where can",
+    "where to",
+    "whats",
+    "what is",
+    "donde",
+    "is there",
+    "hay",
+    "which one",
+    "cual",
+    "can you",
+    "can u",
+    "could you",
+    "me puedes",
+    "me dices",
+    "do you have",
+    "do u have",
+    "you have",
+    "u have",
+    "tienes",
+    "tienen",
+    "me das info",
+    "will you",
+];
+
+/// Words a run-together pair may start with ("iwant", "I'lltake", "loquiero").
+pub(super) const RUN_ON_HEADS: &[&str] = &["i", "il", "im", "lo", "la", "yo"];
+
+/// Words a run-together pair may end with ("takeit", "wantone", "buythis").
+pub(super) const RUN_ON_TAILS: &[&str] = &["it", "one", "this", "that", "uno", "una"];
+
+/// Common words a slip away from a cue word, never read as a typo of it ("mind" is not
+/// "mine", "cut" not "cute", "quiere" not "quiero", "llego" not "llevo").
+pub(super) const NOT_TYPOS: &[&str] = &[
+    // Near a cue word.
+    "mind", "nine", "maine", "mint", "mene", "clam", "claims", "ribs", "copying", "darted",
+    "aparte", "apartar", "compre", "compra", "compras", "quiere", "quieres", "quieren", "quiera",
+    "quieto", "lleva", "lleve", "llevas", "llevan", "llega", "llegas", "llegan", "pida", "pides",
+    "piden", "hace", "vest", "vests", "face", "gave", "sort", "treat", "fired", "padres", "bells",
+    "list", "hell", "shop", "shops", "shopping", "scan", "tame", "fake", "rake", "lake", "make",
+    "bake", "cake", "wake", "talk", "went", "wait", "wand", "wane", "rant", "cut", "min", "but",
+    "sol", "sole", "cold", "gold", "told", "lime", "mike", "dire", "hire", "wire", "steak",
+    "queso", "lleno", "cure", "cite", "once", "rice", "mice", "party", "petty", "lobe", "dove",
+    "move", "lose", "beat", "cast", "most", "same", "kinda", "sorta", "ziper", "dame", "lame",
+    "came", "game", "name", "wasnt", "isnt", "thats", "whats", "hers", "here", "were", "ever",
+    "very", "plus", "casa", "cada", "risa", "rosa", "bueno", "buena", "estan", "esto", "esta",
+    "este", "estos", "estas", "eres", "dres", "waist", "veo", "del", "par", "til", "fre",
+    // Common English words.
+    "about", "after", "again", "all", "also", "always", "and", "any", "are", "around", "away",
+    "back", "bad", "been", "before", "being", "better", "big", "both", "bring", "call", "can",
+    "cant", "come", "could", "day", "days", "did", "didnt", "does", "doesnt", "done", "dont",
+    "down", "each", "else", "even", "every", "feel", "few", "find", "first", "for", "friend",
+    "from", "fun", "girl", "girls", "give", "going", "good", "got", "guys", "had", "happy", "has",
+    "have", "her", "him", "his", "home", "hope", "how", "its", "just", "keep", "kind", "know",
+    "last", "late", "later", "left", "less", "let", "life", "little", "long", "look", "lot",
+    "lots", "made", "man", "many", "may", "maybe", "mean", "men", "might", "mom", "more", "much",
+    "must", "never", "new", "next", "nice", "night", "not", "now", "off", "old", "one", "only",
+    "other", "our", "out", "over", "own", "people", "put", "real", "really", "right", "said",
+    "saw", "say", "says", "see", "seen", "she", "should", "show", "side", "since", "sis", "some",
+    "soon", "still", "such", "sure", "than", "thank", "that", "the", "their", "them", "then",
+    "there", "these", "they", "thing", "things", "think", "this", "those", "though", "time",
+    "today", "tomorrow", "too", "try", "two", "under", "until", "use", "used", "want", "was",
+    "watch", "way", "week", "well", "what", "when", "where", "which", "while", "who", "why",
+    "will", "wish", "with", "without", "woman", "work", "would", "wow", "yeah", "year", "yes",
+    "yet", "you", "your", "yours", // Common Spanish words.
+    "ahi", "alla", "algo", "alguien", "algun", "alguna", "ano", "antes", "aqui", "asi", "bien",
+    "bueno", "cosa", "cosas", "creo", "cual", "cuando", "dar", "decir", "desde", "dia", "dias",
+    "dice", "digo", "donde", "ella", "ellas", "ellos", "eso", "esa", "ese", "estar", "estoy",
+    "fue", "gente", "gusta", "hacer", "hasta", "hay", "hoy", "igual", "las", "los", "luego", "mal",
+    "mama", "mas", "mejor", "menos", "mira", "mismo", "misma", "mucho", "mucha", "muy", "nada",
+    "nadie", "noche", "nos", "nosotros", "nuevo", "nueva", "otra", "otro", "para", "pero", "poco",
+    "porque", "puede", "pues", "que", "quien", "sabe", "ser", "sera", "sin", "sobre", "solo",
+    "son", "soy", "tambien", "tan", "tanto", "tengo", "tiene", "todo", "toda", "todos", "todas",
+    "tu", "una", "uno", "usted", "vamos", "vas", "ver", "vez", "voy", "ya",
+];
 /// After "no", these make it an exclamation, not a negation ("no way, mine!").
 pub(super) const NOT_NEGATING_AFTER_NO: &[&str] = &["way", "mames", "manches", "wonder"];
 

@@ -49,7 +49,8 @@ pub(super) struct Message {
 impl Message {
     /// True when `clause` is asked as a question.
     pub fn is_asked(&self, clause: u32) -> bool {
-        self.asked.contains(&clause)
+        // Clauses are pushed in order, so the list is sorted.
+        self.asked.binary_search(&clause).is_ok()
     }
 }
 
@@ -80,7 +81,9 @@ pub(super) fn tokenize(text: &str) -> Message {
                 if c == '¿' {
                     clause += 1;
                 }
-                msg.asked.push(clause);
+                if msg.asked.last() != Some(&clause) {
+                    msg.asked.push(clause);
+                }
                 if c == '?' {
                     clause += 1;
                 }

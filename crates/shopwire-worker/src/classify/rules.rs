@@ -2,9 +2,16 @@
 //! normalized tokens, weighed per intent, with context rules that keep claims honest:
 //! negation ("don't want it", "no lo quiero"), conditionals ("I'd buy it if…", "si fuera
 //! más barato"), objections after a claim ("I want it but it's too expensive"), and a claim
-//! that is really about a refund, a price or a link ("I want a refund", "quiero saber…").
+//! that is really about a refund or a price ("I want a refund", "quiero saber…").
+//!
+//! In a live sale, asking for the payment link ("link pls", "mándame el link") or how to
+//! buy ("how do I buy this?", "cómo lo compro?") is a claim; a link complained of, turned
+//! down, received or asked about ("the link doesn't work", "is the link safe?") is not.
+//! Typos are read as the cue words they were meant to be first (`spelling`), and kept only
+//! where a cue uses them. Every step is linear in the message's length.
 
 mod matching;
+mod spelling;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -47,8 +54,7 @@ impl RuleClassifier {
 
     /// Classify one message.
     pub fn classify(&self, text: &str) -> Classification {
-        let msg = normalize::tokenize(text);
-        let hits = self.lexicon.hits(&msg);
+        let (msg, hits) = self.read(text);
         let totals = self.lexicon.weigh(&msg, &hits);
         let (intent, score) = decide(&totals);
         Classification {
@@ -56,6 +62,28 @@ impl RuleClassifier {
             score,
             classifier: "rules",
         }
+    }
+
+    /// The message's tokens, typos read as the cue words they were meant to be, and the
+    /// cues found in them.
+    fn read(&self, text: &str) -> (Message, Vec<Hit>) {
+        let mut msg = normalize::tokenize(text);
+        let fixes = self.lexicon.speller.correct(&mut msg);
+        let mut hits = self.lexicon.hits(&msg);
+        if !fixes.is_empty() {
+            // A typo fixed is kept only where a cue used it: "kinda" stays "kinda" unless a
+            // cue needs "linda".
+            let mut used = vec![false; msg.tokens.len()];
+            for hit in &hits {
+                used[hit.start..hit.end].fill(true);
+            }
+            let used_by_a_cue =
+                |fix: &spelling::Fix| used[fix.at..fix.at + fix.len].contains(&true);
+            if spelling::revert(&mut msg, fixes, used_by_a_cue) {
+                hits = self.lexicon.hits(&msg);
+            }
+        }
+        (msg, hits)
     }
 }
 
@@ -83,22 +111,24 @@ impl Lexicon {
         let tentative = has(Role::Tentative);
         let mut seen = HashSet::new();
         let mut asked = false;
+        let mut links = Vec::new();
         for hit in hits {
             let cue = &self.cues[hit.cue];
             // A cue repeated ("🔥🔥🔥", "mine mine") counts once.
             let first = seen.insert(hit.cue);
             match cue.role {
-                Role::Intent(Intent::Buy) => {
+                // Only a cue's first occurrence counts, so only it is weighed in context
+                // (which keeps a long message linear).
+                Role::Intent(Intent::Buy) if first => {
                     if self.negated(hit, &msg.tokens) {
-                        if first {
-                            totals[slot(Intent::Other)] += 0.5 * cue.weight;
-                        }
-                    } else if !conditional && !self.withdrawn(hit, hits, &msg.tokens) && first {
+                        totals[slot(Intent::Other)] += 0.5 * cue.weight;
+                    } else if !conditional && !self.withdrawn(hit, hits, &msg.tokens) {
                         totals[slot(Intent::Buy)] += cue.weight;
                     }
                 }
                 // "if it doesn't fit, can I return it?" supposes a problem; it has none.
-                Role::Intent(Intent::Complaint) if self.supposed(hit, hits, &msg.tokens) => {}
+                Role::Intent(Intent::Complaint)
+                    if first && self.supposed(hit, hits, &msg.tokens) => {}
                 Role::Intent(intent) if first => {
                     totals[slot(intent)] += cue.weight;
                     asked |= intent == Intent::Question;
@@ -110,7 +140,31 @@ impl Lexicon {
                 Role::Hypothetical | Role::Objection if first => {
                     totals[slot(Intent::Feedback)] += cue.weight;
                 }
+                Role::Link if first => links.push(hit),
                 _ => {}
+            }
+        }
+        // Asked for, a link is a claim; it counts once however often it is named.
+        let mut link_asked = false;
+        for hit in links {
+            let weight = self.cues[hit.cue].weight;
+            if self.link_negated(hit, &msg.tokens) {
+                totals[slot(Intent::Other)] += 0.5 * weight;
+                continue;
+            }
+            // Received, complained of or turned down, it adds nothing of its own.
+            if self.link_acknowledged(hit, &msg.tokens)
+                || totals[slot(Intent::Complaint)] > 0.0
+                || self.link_declined(hit, hits, &msg.tokens)
+            {
+                continue;
+            }
+            if conditional || self.link_asked_about(hit, hits, &msg.tokens) {
+                totals[slot(Intent::Question)] += 0.6 * weight;
+                asked = true;
+            } else if !link_asked {
+                totals[slot(Intent::Buy)] += weight;
+                link_asked = true;
             }
         }
         if msg.question {
@@ -167,14 +221,70 @@ impl Lexicon {
             })
     }
 
-    /// After "if" or conditional "si" in the same clause.
+    /// After "if" or conditional "si" in the same clause, or what a how-to question asks
+    /// about ("how do I return it?").
     fn supposed(&self, hit: &Hit, hits: &[Hit], tokens: &[Token]) -> bool {
         let clause = tokens[hit.start].clause;
         hits.iter().any(|other| {
-            self.cues[other.cue].role == Role::Conditional
-                && other.start < hit.start
+            matches!(
+                self.cues[other.cue].role,
+                Role::Conditional | Role::Procedure
+            ) && other.start < hit.start
                 && tokens[other.start].clause == clause
         })
+    }
+
+    /// A negator anywhere before the link in its clause: "don't send me the link",
+    /// "no me mandes el link", "no link for me".
+    fn link_negated(&self, hit: &Hit, tokens: &[Token]) -> bool {
+        let clause = tokens[hit.start].clause;
+        let before = &tokens[..hit.start];
+        before
+            .iter()
+            .enumerate()
+            .rev()
+            .take_while(|(_, t)| t.clause == clause)
+            .any(|(j, t)| {
+                self.negators.contains(&t.text)
+                    && !(t.text == "no"
+                        && before
+                            .get(j + 1)
+                            .is_some_and(|n| self.not_negating_after_no.contains(&n.text)))
+            })
+    }
+
+    /// A question in the link's clause that does not ask for it: "is the link safe?",
+    /// "cuánto dura el link?", not "where's the link?".
+    fn link_asked_about(&self, hit: &Hit, hits: &[Hit], tokens: &[Token]) -> bool {
+        let clause = tokens[hit.start].clause;
+        hits.iter().any(|other| {
+            let cue = &self.cues[other.cue];
+            matches!(cue.role, Role::Intent(Intent::Question) | Role::Procedure)
+                && tokens[other.start].clause == clause
+                && !self.link_asks.contains(cue.text)
+        })
+    }
+
+    /// The link's clause turns it down or says there is nothing to buy: "the link says
+    /// sold out", "no thanks, I have the link".
+    fn link_declined(&self, hit: &Hit, hits: &[Hit], tokens: &[Token]) -> bool {
+        let clause = tokens[hit.start].clause;
+        hits.iter().any(|other| {
+            let cue = &self.cues[other.cue];
+            cue.role == Role::Intent(Intent::Other)
+                && cue.weight >= 1.2
+                && tokens[other.start].clause == clause
+        })
+    }
+
+    /// "got the link", "thanks for the link", "ya me llegó el link".
+    fn link_acknowledged(&self, hit: &Hit, tokens: &[Token]) -> bool {
+        let clause = tokens[hit.start].clause;
+        tokens[..hit.start]
+            .iter()
+            .rev()
+            .take_while(|t| t.clause == clause)
+            .any(|t| self.link_acknowledged.contains(&t.text))
     }
 
     /// A claim taken back by an objection after it ("…but it's too expensive"), whose

@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use super::spelling::Speller;
+use crate::classify::Intent;
 use crate::classify::lexicon::{self, Guard, Role};
 use crate::classify::normalize::{self, Kind, Message, Token};
 
@@ -18,6 +20,8 @@ pub(super) enum Pat {
 /// A compiled cue.
 #[derive(Debug)]
 pub(super) struct Cue {
+    /// The pattern as the lexicon writes it.
+    pub text: &'static str,
     pub pats: Vec<Pat>,
     pub role: Role,
     pub weight: f32,
@@ -50,6 +54,10 @@ pub(super) struct Lexicon {
     pub not_claim_before: WordSet,
     pub claim_after: WordSet,
     pub si_verbs: WordSet,
+    pub link_acknowledged: WordSet,
+    pub link_asks: HashSet<&'static str>,
+    /// Reads typos as the cue words they were meant to be.
+    pub speller: Speller,
 }
 
 impl Lexicon {
@@ -68,6 +76,9 @@ impl Lexicon {
             not_claim_before: words(lexicon::NOT_CLAIM_BEFORE),
             claim_after: words(lexicon::CLAIM_AFTER),
             si_verbs: words(lexicon::SI_VERBS),
+            link_acknowledged: words(lexicon::LINK_ACKNOWLEDGED),
+            link_asks: lexicon::LINK_ASKS.iter().copied().collect(),
+            speller: Speller::new([], [], [], [], &[], &[]),
         };
         for group in lexicon::GROUPS {
             for pattern in group.patterns {
@@ -83,6 +94,7 @@ impl Lexicon {
                     None => continue,
                 }
                 lexicon.cues.push(Cue {
+                    text: pattern,
                     pats,
                     role: group.role,
                     weight: group.weight,
@@ -90,13 +102,86 @@ impl Lexicon {
                 });
             }
         }
+        lexicon.speller = lexicon.build_speller();
         lexicon
+    }
+
+    /// Every word the lexicon knows stays as written; the words of claims, links, praise
+    /// and how-to questions are what typos are read as.
+    fn build_speller(&self) -> Speller {
+        let mut known: WordSet = [
+            &self.negators,
+            &self.not_negating_after_no,
+            &self.subjects,
+            &self.clitics,
+            &self.fillers,
+            &self.sizes,
+            &self.count_words,
+            &self.not_claim_before,
+            &self.claim_after,
+            &self.si_verbs,
+            &self.link_acknowledged,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .chain(words(lexicon::NOT_TYPOS))
+        .collect();
+        let mut targets = Vec::new();
+        let mut stems = Vec::new();
+        let mut target_stems = Vec::new();
+        for cue in &self.cues {
+            let target = matches!(
+                cue.role,
+                Role::Intent(Intent::Buy | Intent::Feedback) | Role::Link | Role::Procedure
+            );
+            for pat in &cue.pats {
+                match pat {
+                    Pat::Exact(word) => {
+                        known.insert(word.clone());
+                        if target {
+                            targets.push(word.clone());
+                        }
+                    }
+                    Pat::Prefix(stem) => {
+                        stems.push(stem.clone());
+                        if target {
+                            target_stems.push(stem.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        targets.extend(self.fillers.iter().chain(&self.sizes).cloned());
+        // The spelling most patterns use first: of "quiero" and "kiero", typos read as the
+        // former.
+        let mut uses: HashMap<String, usize> = HashMap::new();
+        for word in targets {
+            *uses.entry(word).or_default() += 1;
+        }
+        let mut targets: Vec<(String, usize)> = uses.into_iter().collect();
+        targets.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let targets: Vec<String> = targets.into_iter().map(|(word, _)| word).collect();
+        for list in [&mut stems, &mut target_stems] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        Speller::new(
+            known.iter().map(String::as_str),
+            stems.iter().map(String::as_str),
+            targets.iter().map(String::as_str),
+            target_stems.iter().map(String::as_str),
+            lexicon::RUN_ON_HEADS,
+            lexicon::RUN_ON_TAILS,
+        )
     }
 
     /// Cues left to right; at each position the longest (then heaviest) cue whose guard
     /// holds wins and consumes its tokens.
     pub(super) fn hits(&self, msg: &Message) -> Vec<Hit> {
         let tokens = &msg.tokens;
+        let around = Around::new(self, msg);
         let mut hits = Vec::new();
         let mut at = 0;
         while at < tokens.len() {
@@ -113,7 +198,7 @@ impl Lexicon {
                     start: at,
                     end: at + self.cues[cue].pats.len(),
                 })
-                .filter(|hit| self.guard_holds(hit, msg))
+                .filter(|hit| self.guard_holds(hit, msg, &around))
                 .max_by(|a, b| {
                     (a.end - a.start)
                         .cmp(&(b.end - b.start))
@@ -154,42 +239,36 @@ impl Lexicon {
         token.kind == Kind::Number || self.count_words.contains(&token.text)
     }
 
-    fn guard_holds(&self, hit: &Hit, msg: &Message) -> bool {
+    fn guard_holds(&self, hit: &Hit, msg: &Message, around: &Around) -> bool {
         let tokens = &msg.tokens;
         let clause = tokens[hit.start].clause;
-        let mut before = tokens[..hit.start]
-            .iter()
-            .rev()
-            .take_while(|t| t.clause == clause);
-        let mut after = tokens[hit.end..].iter().take_while(|t| t.clause == clause);
+        let opens_clause = around.prev_word[hit.start].is_none();
+        let after = tokens[hit.end..].iter().take_while(|t| t.clause == clause);
         match self.cues[hit.cue].guard {
             Guard::Any => true,
             // "sold?" and "mine?" ask; they do not claim.
-            Guard::ClauseStart => {
-                !msg.is_asked(clause) && before.filter(|t| t.is_wordlike()).count() == 0
-            }
+            Guard::ClauseStart => !msg.is_asked(clause) && opens_clause,
             Guard::Claim if msg.is_asked(clause) => false,
             Guard::Claim => {
-                let prev_ok = before
-                    .find(|t| t.is_wordlike())
-                    .is_none_or(|t| !self.not_claim_before.contains(&t.text));
-                let next_ok = after
-                    .find(|t| t.is_wordlike())
-                    .is_none_or(|t| self.claim_after.contains(&t.text) || self.is_filler(t));
+                let prev_ok = around.prev_word[hit.start]
+                    .is_none_or(|i| !self.not_claim_before.contains(&tokens[i].text));
+                let next_ok = around.next_word[hit.end - 1].is_none_or(|i| {
+                    let t = &tokens[i];
+                    self.claim_after.contains(&t.text) || self.is_filler(t)
+                });
                 prev_ok && next_ok
             }
             Guard::Alone => {
                 let own = &self.cues[hit.cue].pats;
-                tokens
-                    .iter()
-                    .filter(|t| t.is_wordlike())
-                    .all(|t| self.is_filler(t) || own.iter().any(|pat| self.pat_matches(pat, t)))
+                around.other_words.as_ref().is_some_and(|words| {
+                    words
+                        .iter()
+                        .all(|&i| own.iter().any(|pat| self.pat_matches(pat, &tokens[i])))
+                })
             }
             Guard::ConditionalSi => after.take(3).any(|t| self.si_verbs.contains(&t.text)),
             Guard::Asked => msg.is_asked(clause),
-            Guard::Interrogative => {
-                msg.is_asked(clause) || before.filter(|t| t.is_wordlike()).count() == 0
-            }
+            Guard::Interrogative => msg.is_asked(clause) || opens_clause,
             Guard::Stated => !msg.is_asked(clause),
         }
     }
@@ -199,6 +278,63 @@ impl Lexicon {
         self.fillers.contains(&token.text)
             || self.sizes.contains(&token.text)
             || self.is_count(token)
+    }
+}
+
+/// What the guards look up around a token, computed once per message so that matching
+/// stays linear in its length.
+struct Around {
+    /// The nearest word or count before each token in its clause.
+    prev_word: Vec<Option<usize>>,
+    /// The nearest word or count after each token in its clause.
+    next_word: Vec<Option<usize>>,
+    /// One token of each distinct word that is not a filler, when there are at most
+    /// [`Around::FEW`] (a lone claim carries nothing else); `None` when there are more.
+    other_words: Option<Vec<usize>>,
+}
+
+impl Around {
+    const FEW: usize = 4;
+
+    fn new(lexicon: &Lexicon, msg: &Message) -> Around {
+        let tokens = &msg.tokens;
+        let mut prev_word = Vec::with_capacity(tokens.len());
+        let mut last: Option<usize> = None;
+        for (i, t) in tokens.iter().enumerate() {
+            prev_word.push(last.filter(|&j| tokens[j].clause == t.clause));
+            if t.is_wordlike() {
+                last = Some(i);
+            }
+        }
+        let mut next_word = vec![None; tokens.len()];
+        let mut next: Option<usize> = None;
+        for (i, t) in tokens.iter().enumerate().rev() {
+            next_word[i] = next.filter(|&j| tokens[j].clause == t.clause);
+            if t.is_wordlike() {
+                next = Some(i);
+            }
+        }
+        let mut other_words = Some(Vec::new());
+        for (i, t) in tokens.iter().enumerate() {
+            let Some(words) = other_words.as_mut() else {
+                break;
+            };
+            if t.is_wordlike()
+                && !lexicon.is_filler(t)
+                && !words.iter().any(|&j: &usize| tokens[j].text == t.text)
+            {
+                if words.len() == Self::FEW {
+                    other_words = None;
+                } else {
+                    words.push(i);
+                }
+            }
+        }
+        Around {
+            prev_word,
+            next_word,
+            other_words,
+        }
     }
 }
 

@@ -155,3 +155,158 @@ fn every_cue_pattern_compiles_to_tokens() {
         }
     }
 }
+
+#[test]
+fn typod_claims_are_purchases() {
+    assert_all(
+        Intent::Buy,
+        &[
+            "ill tkae it",
+            "I'll tske 2",
+            "i wnat one",
+            "iwant it",
+            "I'lltake it",
+            "mnie",
+            "slod!",
+            "lo qiero",
+            "kero 2",
+            "loqiero",
+            "me lo aprtas",
+            "me lo yebo",
+            "yo lo comrpo",
+            "aprtame uno",
+        ],
+    );
+}
+
+#[test]
+fn common_words_near_a_cue_word_are_left_alone() {
+    for text in [
+        "is that the same one as before?",
+        "never mind",
+        "I don't mind",
+        "kinda cute",
+        "watching from Maine",
+        "brb 5 min",
+        "the vest is nice",
+        "love shopping here",
+        "I'll take a look later",
+        "ill take a pic",
+        "lo quiere mi hermana, no yo",
+        "no me llegó",
+    ] {
+        let c = RuleClassifier::new().classify(text);
+        assert_ne!(c.intent, Intent::Buy, "{text:?} → {c:?}");
+    }
+}
+
+#[test]
+fn asking_for_the_payment_link_is_a_purchase() {
+    assert_all(
+        Intent::Buy,
+        &[
+            "send me the link",
+            "link pls",
+            "where's the link?",
+            "can you send me the link?",
+            "where do I pay",
+            "how do i pay?",
+            "ready to pay",
+            "mándame el link",
+            "me pasas el link de pago?",
+            "cómo pago",
+            "dónde le pago?",
+            "link al dm porfa",
+        ],
+    );
+}
+
+#[test]
+fn a_link_complained_of_declined_or_asked_about_is_not_a_purchase() {
+    for (text, expected) in [
+        ("the link doesn't work", Intent::Complaint),
+        ("link expired", Intent::Complaint),
+        ("el link no sirve", Intent::Complaint),
+        ("no me deja pagar", Intent::Complaint),
+        ("don't send me the link, I changed my mind", Intent::Other),
+        ("no me mandes el link", Intent::Other),
+        ("thanks for the link!", Intent::Feedback),
+        ("is the link safe?", Intent::Question),
+        ("cuánto dura el link?", Intent::Question),
+        ("can I pay with PayPal?", Intent::Question),
+        ("puedo pagar con tarjeta?", Intent::Question),
+    ] {
+        let c = RuleClassifier::new().classify(text);
+        assert_eq!(c.intent, expected, "{text:?} → {c:?}");
+    }
+}
+
+#[test]
+fn how_do_i_buy_is_a_purchase_and_other_how_tos_are_questions() {
+    assert_all(
+        Intent::Buy,
+        &[
+            "how do I buy this?",
+            "how can i order one",
+            "can I buy it?",
+            "where can I buy this",
+            "cómo lo compro?",
+            "cómo le hago para apartarlo?",
+            "puedo comprar 2?",
+            "se puede apartar?",
+        ],
+    );
+    assert_all(
+        Intent::Question,
+        &[
+            "how do I return it?",
+            "how do I track my order?",
+            "cómo rastreo mi pedido?",
+        ],
+    );
+    assert_ne!(intent("how do I get a refund? it came broken"), Intent::Buy);
+}
+
+#[test]
+fn short_praise_is_feedback() {
+    assert_all(
+        Intent::Feedback,
+        &[
+            "love it",
+            "luv it",
+            "so cute 😍",
+            "so cuet",
+            "gorgous",
+            "lovely",
+            "qué bonito",
+            "qué chulada",
+            "una belleza",
+            "qué bonitos colores",
+        ],
+    );
+}
+
+#[test]
+fn long_messages_take_time_linear_in_their_length() {
+    let rules = RuleClassifier::new();
+    // Each of these once took time quadratic in the number of repeats.
+    for unit in [
+        "me ",
+        "sold ",
+        "mine ",
+        "lo qiero ",
+        "broken ",
+        "sold? ",
+        "link ",
+    ] {
+        let text = unit.repeat(48_000 / unit.len());
+        let started = std::time::Instant::now();
+        rules.classify(&text);
+        let took = started.elapsed();
+        assert!(
+            took.as_secs() < 3,
+            "{unit:?} × {}: {took:?}",
+            text.len() / unit.len()
+        );
+    }
+}
