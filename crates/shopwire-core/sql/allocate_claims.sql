@@ -5,8 +5,12 @@
 -- definition Postgres runs is exactly this text.
 --
 -- Candidates are the variant's waitlist (oldest message first) and its pending claims that
--- are due (message time + CLAIM_ORDER_WINDOW_MS has passed), together ordered by message
--- time, then arrival. Walking them in that order:
+-- are due (message time + CLAIM_ORDER_WINDOW_MS has passed) and settled (every buyer
+-- message delivered before this claim's own delivery arrived + the window has been read:
+-- p_settled_before is the earliest arrival of a message delivery still unread, less the
+-- window; NULL when none is unread or the window is off), together ordered by message
+-- time, then arrival. A worker that falls behind in a burst so delays the holds, never
+-- gives the last unit to a later message. Walking them in that order:
 --   * a buyer who already holds this variant        → already_held (a waitlisted one waits on)
 --   * a buyer at p_max_open_holds unpaid holds       → limit_reached (a waitlisted one waits on)
 --   * enough stock free and nobody ahead left waiting → a hold, order and checkout job:
@@ -16,6 +20,8 @@
 --                                                     p_waitlist_max, else sold_out
 -- Waitlist entries past their expiry lapse first. Each decided claim's message records the
 -- outcome. Returns one row per claim decided or promoted by this call.
+DROP FUNCTION IF EXISTS allocate_claims(BIGINT, DOUBLE PRECISION, TEXT, TEXT, INTEGER,
+                                        DOUBLE PRECISION, INTEGER);
 CREATE OR REPLACE FUNCTION allocate_claims(
     p_product_id        BIGINT,
     p_ttl_secs          DOUBLE PRECISION,
@@ -23,7 +29,8 @@ CREATE OR REPLACE FUNCTION allocate_claims(
     p_checkout_key      TEXT,    -- a checkout job's idempotency key is this || order_number
     p_waitlist_max      INTEGER,
     p_waitlist_ttl_secs DOUBLE PRECISION,
-    p_max_open_holds    INTEGER
+    p_max_open_holds    INTEGER,
+    p_settled_before    TIMESTAMPTZ
 )
 RETURNS TABLE (
     claim_id        BIGINT,
@@ -64,7 +71,9 @@ BEGIN
         SELECT cl.id, cl.message_id, cl.buyer, cl.quantity, cl.status
           FROM claims cl
          WHERE cl.product_id = p_product_id
-           AND (cl.status = 'waiting' OR (cl.status = 'pending' AND cl.due_at <= now()))
+           AND (cl.status = 'waiting'
+                OR (cl.status = 'pending' AND cl.due_at <= now()
+                    AND (p_settled_before IS NULL OR cl.received_at < p_settled_before)))
          ORDER BY cl.message_time, cl.received_at, cl.id
     LOOP
         v_outcome := NULL;

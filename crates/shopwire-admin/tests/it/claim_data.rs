@@ -17,6 +17,7 @@ const RULES: AllocationRules<'static> = AllocationRules {
     waitlist_max: 50,
     waitlist_ttl: Duration::from_secs(86_400),
     max_open_holds: 10,
+    order_window: Duration::ZERO,
 };
 
 /// A product (`code`: the product it is a variant of, if any); returns its id.

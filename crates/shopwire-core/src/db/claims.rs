@@ -81,10 +81,14 @@ async fn insert(
     let (id,): (ClaimId,) = sqlx::query_as(
         "WITH claim AS (
              INSERT INTO claims (message_id, streamer, buyer, channel, product_id, product_code,
-                                 quantity, message_time, due_at, status, outcome, decided_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-                     CASE WHEN $10::text IS NULL THEN 'pending' ELSE 'decided' END, $10,
-                     CASE WHEN $10::text IS NULL THEN NULL ELSE now() END)
+                                 quantity, message_time, due_at, status, outcome, decided_at,
+                                 received_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9,
+                    CASE WHEN $10::text IS NULL THEN 'pending' ELSE 'decided' END, $10,
+                    CASE WHEN $10::text IS NULL THEN NULL ELSE now() END,
+                    -- when its delivery arrived: what the allocator's backlog check compares
+                    coalesce((SELECT i.received_at FROM messages m JOIN inbox i ON i.id = m.inbox_id
+                               WHERE m.id = $1), now())
              ON CONFLICT (message_id) DO UPDATE SET message_id = EXCLUDED.message_id
              RETURNING id, message_id
          ), marked AS (
@@ -121,6 +125,9 @@ pub struct AllocationRules<'a> {
     pub waitlist_ttl: Duration,
     /// `BUYER_MAX_OPEN_HOLDS`.
     pub max_open_holds: u32,
+    /// `CLAIM_ORDER_WINDOW_MS`: with a window, a claim also waits until every buyer
+    /// message that arrived before it + the window has been read (zero: no wait at all).
+    pub order_window: Duration,
 }
 
 /// One claim the allocator decided (or promoted).
@@ -165,8 +172,21 @@ pub async fn allocate(
     rules: &AllocationRules<'_>,
 ) -> Result<Allocation, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    // The earliest buyer message still unread, less the window: claims that arrived before
+    // it are settled (nothing written earlier can still turn up for them).
+    let settled_before: Option<DateTime<Utc>> = if rules.order_window.is_zero() {
+        None
+    } else {
+        let (unread,): (Option<DateTime<Utc>>,) = sqlx::query_as(
+            "SELECT min(received_at) FROM inbox
+              WHERE status IN ('queued', 'processing') AND provider IN ('comments', 'tiktok')",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        unread.map(|at| at - chrono::Duration::from_std(rules.order_window).unwrap_or_default())
+    };
     let rows: Vec<DecidedRow> =
-        sqlx::query_as("SELECT * FROM allocate_claims($1, $2, $3, $4, $5, $6, $7)")
+        sqlx::query_as("SELECT * FROM allocate_claims($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(product_id)
             .bind(rules.hold.as_secs_f64())
             .bind(rules.checkout.map(|(queue, _)| queue))
@@ -174,6 +194,7 @@ pub async fn allocate(
             .bind(i32::try_from(rules.waitlist_max).unwrap_or(i32::MAX))
             .bind(rules.waitlist_ttl.as_secs_f64())
             .bind(i32::try_from(rules.max_open_holds).unwrap_or(i32::MAX))
+            .bind(settled_before)
             .fetch_all(&mut *tx)
             .await?;
     let (next_due,): (Option<DateTime<Utc>>,) = sqlx::query_as(

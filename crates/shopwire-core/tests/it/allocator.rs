@@ -19,6 +19,7 @@ const RULES: AllocationRules<'static> = AllocationRules {
     waitlist_max: 50,
     waitlist_ttl: Duration::from_secs(86_400),
     max_open_holds: 10,
+    order_window: Duration::ZERO,
 };
 
 async fn product(pool: &PgPool, sku: &str, stock: i32) -> i64 {
@@ -55,6 +56,12 @@ async fn claim(
         panic!("fresh key")
     };
     let mut tx = pool.begin().await.expect("begins");
+    // Read, as the message stage marks its delivery in the claim's transaction.
+    sqlx::query("UPDATE inbox SET status = 'processed', processed_at = now() WHERE id = $1")
+        .bind(inbox_id)
+        .execute(&mut *tx)
+        .await
+        .expect("marks");
     let message_id = messages::insert(
         &mut tx,
         &NewMessage {
@@ -381,4 +388,78 @@ async fn claims_still_in_their_window_wait_and_name_their_due_time(pool: PgPool)
     let next = allocation.next_due.expect("a claim is pending");
     assert!((next - due).num_milliseconds().abs() < 1);
     assert_eq!(counts(&pool, id).await, (1, 0));
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_due_claim_waits_while_earlier_buyer_messages_are_still_unread(pool: PgPool) {
+    // A worker behind in a burst: a comment that arrived before this claim's is still
+    // queued. It may have been written earlier, so the last unit waits for it.
+    let id = product(&pool, "JKT-LAG", 1).await;
+    let unread = Delivery {
+        dedupe_key: "comment-unread".into(),
+        event_type: "comment".into(),
+    };
+    let Recorded::New(unread) = inbox::record(&pool, Provider::Comments, &unread, b"{}")
+        .await
+        .expect("records")
+    else {
+        panic!("fresh key")
+    };
+    claim(
+        &pool,
+        id,
+        "read-first",
+        1,
+        Utc::now() - chrono::Duration::seconds(2),
+    )
+    .await;
+    let windowed = AllocationRules {
+        order_window: Duration::from_millis(300),
+        ..RULES
+    };
+
+    let waiting = claims::allocate(&pool, id, &windowed)
+        .await
+        .expect("allocates");
+    assert!(waiting.decided.is_empty(), "{:?}", waiting.decided);
+    assert!(waiting.next_due.is_some(), "still pending");
+    assert_eq!(counts(&pool, id).await, (1, 0));
+
+    sqlx::query("UPDATE inbox SET status = 'processed', processed_at = now() WHERE id = $1")
+        .bind(unread)
+        .execute(&pool)
+        .await
+        .expect("read at last");
+    let decided = claims::allocate(&pool, id, &windowed)
+        .await
+        .expect("allocates");
+    assert_eq!(
+        decided
+            .decided
+            .iter()
+            .map(|d| d.outcome)
+            .collect::<Vec<_>>(),
+        [ClaimOutcome::Reserved]
+    );
+
+    // With the window off nothing waits.
+    let other = product(&pool, "JKT-NOW", 1).await;
+    claim(&pool, other, "no-wait", 1, Utc::now()).await;
+    let Recorded::New(_) = inbox::record(
+        &pool,
+        Provider::Comments,
+        &Delivery {
+            dedupe_key: "comment-unread-2".into(),
+            event_type: "comment".into(),
+        },
+        b"{}",
+    )
+    .await
+    .expect("records") else {
+        panic!("fresh key")
+    };
+    let at_once = claims::allocate(&pool, other, &RULES)
+        .await
+        .expect("allocates");
+    assert_eq!(at_once.decided.len(), 1);
 }

@@ -23,6 +23,9 @@ use crate::pipeline::checkout;
 /// Claims decided by the allocator, by outcome.
 pub const CLAIM_OUTCOMES_TOTAL: &str = "shopwire_claim_outcomes_total";
 
+/// A due claim waiting for earlier messages to be read is looked at again this soon.
+const BACKLOG_RECHECK: Duration = Duration::from_millis(50);
+
 /// After a failed allocation, try again this soon (the sweeper is the backstop).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -51,6 +54,7 @@ pub fn rules(ctx: &JobContext) -> AllocationRules<'static> {
         waitlist_max: ctx.claims.waitlist_max,
         waitlist_ttl: ctx.claims.waitlist_ttl,
         max_open_holds: ctx.claims.buyer_max_open_holds,
+        order_window: ctx.claims.order_window,
     }
 }
 
@@ -78,8 +82,11 @@ pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
         metrics::counter!(CLAIM_OUTCOMES_TOTAL, "outcome" => d.outcome.as_str()).increment(1);
         tracing::info!(claim = d.claim_id.get(), outcome = %d.outcome, order = d.order_number.as_deref(), position = d.waitlist_position, "claim decided");
     }
-    if let Some(next) = allocation.next_due {
-        schedule_at(ctx, product_id, next).await;
+    match allocation.next_due {
+        // Due but unsettled: earlier buyer messages are still being read; look again soon.
+        Some(next) if next <= Utc::now() => schedule_in(ctx, product_id, BACKLOG_RECHECK).await,
+        Some(next) => schedule_at(ctx, product_id, next).await,
+        None => {}
     }
     Some(allocation)
 }

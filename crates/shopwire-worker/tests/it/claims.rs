@@ -56,9 +56,24 @@ fn settings(window_ms: u64, waitlist: u32) -> impl FnOnce(&mut HashMap<String, S
     }
 }
 
-/// Record a live comment written `age` ago and enqueue it, as the web does.
-async fn comment(worker: &TestWorker, buyer: &str, text: &str, age: Duration) -> InboxId {
-    let written = Utc::now() - chrono::Duration::from_std(age).expect("small");
+/// Record a live comment written `age` ago, as the web does.
+async fn record(worker: &TestWorker, buyer: &str, text: &str, age: Duration) -> InboxId {
+    record_at(
+        worker,
+        buyer,
+        text,
+        Utc::now() - chrono::Duration::from_std(age).expect("small"),
+    )
+    .await
+}
+
+/// Record a live comment written at `written`, as the web does.
+async fn record_at(
+    worker: &TestWorker,
+    buyer: &str,
+    text: &str,
+    written: chrono::DateTime<Utc>,
+) -> InboxId {
     let body = serde_json::json!({
         "comment_id": format!("c-{buyer}-{:08x}", rand::random::<u32>()),
         "streamer": STREAMER,
@@ -75,6 +90,12 @@ async fn comment(worker: &TestWorker, buyer: &str, text: &str, age: Duration) ->
     else {
         panic!("a fresh comment");
     };
+    id
+}
+
+/// Record a live comment written `age` ago and enqueue it, as the web does.
+async fn comment(worker: &TestWorker, buyer: &str, text: &str, age: Duration) -> InboxId {
+    let id = record(worker, buyer, text, age).await;
     worker.enqueue(id).await;
     id
 }
@@ -129,17 +150,26 @@ async fn the_earlier_message_wins_the_last_unit_even_when_it_arrives_200_ms_late
     // A window wide enough that a slow machine's processing time cannot decide the race.
     let mut worker = spawn_worker_with(pool, settings(1000, 0)).await;
 
-    // Written 50 ms ago, delivered first; then one written 150 ms before it arrives 200 ms
-    // later.
-    comment(&worker, "later-writer", "mine!", Duration::from_millis(50)).await;
+    // Written 50 ms before it is delivered; then one written 100 ms before that arrives
+    // 200 ms later.
+    let start = Utc::now();
+    let later = record_at(
+        &worker,
+        "later-writer",
+        "mine!",
+        start - chrono::Duration::milliseconds(50),
+    )
+    .await;
+    worker.enqueue(later).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    comment(
+    let earlier = record_at(
         &worker,
         "earlier-writer",
         "mine!",
-        Duration::from_millis(350),
+        start - chrono::Duration::milliseconds(150),
     )
     .await;
+    worker.enqueue(earlier).await;
 
     assert_eq!(outcome_of(&worker, "earlier-writer").await, "reserved");
     assert_eq!(outcome_of(&worker, "later-writer").await, "sold_out");
@@ -262,4 +292,43 @@ async fn a_waitlisted_buyer_is_promoted_when_a_hold_lapses(pool: PgPool) {
         .expect("query works");
     assert_eq!(statuses, ["expired", "pending"]);
     worker.stop().await.expect("clean shutdown");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn the_earlier_message_wins_even_when_the_worker_reads_it_last(pool: PgPool) {
+    // A burst the worker falls behind on: both windows have long passed when the later
+    // comment is read, but the earlier one, delivered first, is still unread.
+    product(&pool, "CAP-1", "Trucker cap", 1).await;
+    live_pins::pin(&pool, STREAMER, "CAP-1")
+        .await
+        .expect("pinned");
+    sqlx::query("UPDATE live_pins SET pinned_at = now() - interval '1 minute'")
+        .execute(&pool)
+        .await
+        .expect("backdate the pin");
+    let worker = crate::helpers::test_worker_with(pool, settings(300, 0));
+    let ctx = shopwire_worker::context::JobContext::new(
+        &worker.settings,
+        worker.pool.clone(),
+        worker.queue.clone(),
+    );
+    let earlier = record(&worker, "earlier", "mine", Duration::from_secs(3)).await;
+    let later = record(&worker, "later", "mine", Duration::from_secs(2)).await;
+
+    shopwire_worker::jobs::process_delivery::process(&ctx, later).await;
+    assert_eq!(
+        decided(&worker.pool, "later").await,
+        None,
+        "waits for the unread earlier delivery"
+    );
+    shopwire_worker::jobs::process_delivery::process(&ctx, earlier).await;
+
+    assert_eq!(
+        decided(&worker.pool, "earlier").await.as_deref(),
+        Some("reserved")
+    );
+    assert_eq!(
+        decided(&worker.pool, "later").await.as_deref(),
+        Some("sold_out")
+    );
 }
