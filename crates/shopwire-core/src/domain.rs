@@ -6,7 +6,7 @@ mod inbox_status;
 mod money;
 mod provider;
 
-pub use claim_outcome::{ClaimOutcome, UnknownOutcome};
+pub use claim_outcome::{ClaimOutcome, ClaimStatus, UnknownOutcome};
 pub use delivery::{Delivery, MalformedPayload, body_hash};
 pub use inbox_status::InboxStatus;
 pub use money::{AmountError, ChargeError, Currency, CurrencyError, DecimalAmount, Money};

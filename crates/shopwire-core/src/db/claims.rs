@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::{PgConnection, PgPool};
 
 use super::jobs::JobId;
-use crate::domain::ClaimOutcome;
+use crate::domain::{ClaimOutcome, ClaimStatus};
 
 /// The id of a `claims` row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, sqlx::Type)]
@@ -158,7 +158,7 @@ pub struct Allocation {
 
 type DecidedRow = (
     ClaimId,
-    String,
+    ClaimOutcome,
     Option<i64>,
     Option<String>,
     Option<JobId>,
@@ -208,21 +208,17 @@ pub async fn allocate(
         .into_iter()
         .map(
             |(claim_id, outcome, order_id, order_number, checkout_job, waitlist_position)| {
-                Ok(Decided {
+                Decided {
                     claim_id,
-                    outcome: outcome
-                        .parse()
-                        .map_err(|e: crate::domain::UnknownOutcome| {
-                            sqlx::Error::Decode(e.into())
-                        })?,
+                    outcome,
                     order_id,
                     order_number,
                     checkout_job,
                     waitlist_position,
-                })
+                }
             },
         )
-        .collect::<Result<_, sqlx::Error>>()?;
+        .collect();
     Ok(Allocation { decided, next_due })
 }
 
@@ -264,9 +260,9 @@ pub struct ClaimRow {
     /// Units asked for.
     pub quantity: i32,
     /// The outcome, once decided (`null` while pending).
-    pub outcome: Option<String>,
-    /// `pending`, `waiting`, `decided` or `lapsed`.
-    pub status: String,
+    pub outcome: Option<ClaimOutcome>,
+    /// Where it stands.
+    pub status: ClaimStatus,
     /// The message's time, as allocated by.
     pub message_time: DateTime<Utc>,
     /// Its order, when it got a hold.
