@@ -31,6 +31,14 @@ pub struct AllocateJob {
     pub product_id: i64,
 }
 
+/// "Send this outbound delivery" (docs/contract.md §10): an `outbound_deliveries` row, one
+/// event for one endpoint. Serialized as `{"delivery_id": N}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundJob {
+    /// The delivery to send.
+    pub delivery_id: i64,
+}
+
 /// The queues the worker drains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Queue {
@@ -48,11 +56,13 @@ pub enum Queue {
     Trends,
     /// Claim allocation per variant ([`AllocateJob`] payloads; the claims table is the truth).
     Claims,
+    /// Outbound event deliveries ([`OutboundJob`] payloads; `outbound_deliveries` is the truth).
+    Outbound,
 }
 
 impl Queue {
     /// Every queue.
-    pub const ALL: [Queue; 7] = [
+    pub const ALL: [Queue; 8] = [
         Queue::Messages,
         Queue::StripeEvents,
         Queue::TiktokShop,
@@ -60,6 +70,7 @@ impl Queue {
         Queue::Replies,
         Queue::Trends,
         Queue::Claims,
+        Queue::Outbound,
     ];
 
     /// The queue named `name` (as stored in `jobs.queue` and `dead_jobs.queue`).
@@ -92,6 +103,7 @@ impl Queue {
             Queue::Replies => "replies",
             Queue::Trends => "trends",
             Queue::Claims => "claims",
+            Queue::Outbound => "outbound",
         }
     }
 
@@ -122,6 +134,14 @@ mod tests {
         .expect("serializes");
         assert_eq!(json, r#"{"job_id":7}"#);
         assert_eq!(Queue::Checkout.key("t1"), "t1:checkout");
+    }
+
+    #[test]
+    fn outbound_jobs_serialize_as_a_bare_delivery_id() {
+        let json = serde_json::to_string(&OutboundJob { delivery_id: 9 }).expect("serializes");
+        assert_eq!(json, r#"{"delivery_id":9}"#);
+        assert_eq!(Queue::from_name("outbound"), Some(Queue::Outbound));
+        assert_eq!(Queue::Outbound.key("t1"), "t1:outbound");
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod jobs;
+pub mod outbound;
 pub mod shutdown;
 pub mod signature;
 pub mod telemetry;
