@@ -5,6 +5,7 @@
 //! never appear in `Debug` output. Nothing else in the workspace reads `std::env`.
 
 mod claims;
+mod outbound;
 mod reader;
 
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::domain::Provider;
 use crate::signature::{PrefixedHmac, Secrets, TimestampedHmac, Verifier};
 use crate::trends::AlertThresholds;
 pub use claims::ClaimSettings;
+pub use outbound::{CartMode, OutboundSettings};
 use reader::Reader;
 
 /// Where the process runs; production refuses unsafe settings.
@@ -140,6 +142,8 @@ pub struct Settings {
     pub reservation_ttl: Duration,
     /// Claims: quantities, the fairness window, waitlists, buyer limits, the lineup.
     pub claims: ClaimSettings,
+    /// Outbound events and live carts: timeouts, attempts, private endpoints, reminders.
+    pub outbound: OutboundSettings,
     /// `JOB_MAX_ATTEMPTS`, default 8.
     pub job_max_attempts: u32,
     /// `JOB_BACKOFF_BASE_MS`, default 1000.
@@ -271,6 +275,7 @@ impl Settings {
                 60..=86_400,
             )?),
             claims: ClaimSettings::read(&r)?,
+            outbound: OutboundSettings::read(&r)?,
             job_max_attempts: r.number("JOB_MAX_ATTEMPTS", 8, 1..=100)?,
             job_backoff_base: Duration::from_millis(r.number(
                 "JOB_BACKOFF_BASE_MS",
