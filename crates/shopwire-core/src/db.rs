@@ -10,6 +10,7 @@ pub mod dead_letters;
 pub mod inbox;
 pub mod jobs;
 pub mod lineup;
+pub mod lease;
 pub mod live_pins;
 pub mod messages;
 pub mod orders;

@@ -86,7 +86,7 @@ impl QueueClient {
             // in-flight set, and `trim_done` finds nothing to trim.
             .persist_results(true)
             // apalis-redis publishes only for tasks without a run-at time, and every task
-            // it builds has one; `push_values` announces pushes on `wake_channel` itself.
+            // it builds has one; `push_jobs` announces pushes on `wake_channel` itself.
             .emit_events(false)
     }
 
@@ -98,12 +98,12 @@ impl QueueClient {
 
     /// Enqueue jobs now, in one round trip.
     pub async fn push(&self, queue: Queue, jobs: &[InboxJob]) -> Result<(), QueueError> {
-        self.push_values(queue, jobs).await
+        self.push_jobs(queue, jobs).await
     }
 
     /// Enqueue `jobs` rows now (the checkout queue), in one round trip.
     pub async fn push_refs(&self, queue: Queue, jobs: &[JobRef]) -> Result<(), QueueError> {
-        self.push_values(queue, jobs).await
+        self.push_jobs(queue, jobs).await
     }
 
     /// Enqueue allocation jobs now (the claims queue), in one round trip.
@@ -111,12 +111,13 @@ impl QueueClient {
         &self,
         jobs: &[shopwire_core::jobs::AllocateJob],
     ) -> Result<(), QueueError> {
-        self.push_values(Queue::Claims, jobs).await
+        self.push_jobs(Queue::Claims, jobs).await
     }
 
-    /// Push `jobs` due now and announce them on the queue's wake channel. Delayed jobs
-    /// never go through apalis's own (whole-second) schedule: see `delayed.rs`.
-    pub(crate) async fn push_values<J: Serialize>(
+    /// Push `jobs` (id payloads) due now, in one round trip, and announce them on the
+    /// queue's wake channel. Delayed jobs never go through apalis's own (whole-second)
+    /// schedule: see `delayed.rs`.
+    pub async fn push_jobs<J: Serialize>(
         &self,
         queue: Queue,
         jobs: &[J],
@@ -144,6 +145,20 @@ impl QueueClient {
             tracing::debug!(error = %e, queue = queue.as_str(), "could not announce a push");
         }
         Ok(())
+    }
+
+    /// Push jobs after the transaction that created their rows has committed: the one way
+    /// every producer (web, worker, admin) hands committed work to Redis. Best effort: a
+    /// failed push is logged and returns false; the job's row stays due in Postgres and
+    /// the sweeper pushes it.
+    pub async fn enqueue_after_commit<J: Serialize>(&self, queue: Queue, jobs: &[J]) -> bool {
+        match self.push_jobs(queue, jobs).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(queue = queue.as_str(), jobs = jobs.len(), error = %e, "could not push after commit; the sweeper will");
+                false
+            }
+        }
     }
 
     /// Round trip to Redis, for readiness checks.

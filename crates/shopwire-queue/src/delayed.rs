@@ -115,7 +115,7 @@ impl QueueClient {
                 .iter()
                 .filter_map(|(member, _)| serde_json::from_str(member).ok())
                 .collect();
-            if let Err(e) = self.push_values(queue, &jobs).await {
+            if let Err(e) = self.push_jobs(queue, &jobs).await {
                 self.put_back(queue, &due).await;
                 return Err(e);
             }

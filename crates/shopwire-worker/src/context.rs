@@ -7,10 +7,8 @@ use shopwire_core::config::{ClaimSettings, Settings};
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
-use shopwire_core::db::inbox::AfterFailure;
-
 use crate::classify::Classifier;
-use crate::jobs::apply_delivery::JobError;
+use crate::jobs::JobError;
 use crate::retry::RetryPolicy;
 use crate::stripe::StripeClient;
 use crate::tiktok_messaging::MessagingClient;
@@ -115,18 +113,5 @@ impl JobContext {
                     self.attempt_timeout
                 )))
             })
-    }
-
-    /// What a failed attempt leads to: death when the error is permanent or the attempts
-    /// (including this one) are spent, else the next attempt's time under the retry policy.
-    pub fn after_failure(&self, attempts: i32, error: &JobError) -> AfterFailure {
-        let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
-        if error.is_permanent() || self.retry.exhausted(attempts) {
-            return AfterFailure::Dead;
-        }
-        let delay = self.retry.delay(attempts, error.retry_after());
-        AfterFailure::RetryAt(
-            chrono::Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default(),
-        )
     }
 }

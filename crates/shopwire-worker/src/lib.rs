@@ -1,6 +1,7 @@
 //! Shopwire's worker: drains the apalis queues on Redis and applies each delivery once,
 //! with Postgres holding every job's state (docs/contract.md §3, §4).
 
+pub mod attempt;
 pub mod classify;
 pub mod context;
 pub mod health;

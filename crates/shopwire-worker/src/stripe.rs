@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use shopwire_core::config::Settings;
 
-use crate::jobs::apply_delivery::JobError;
+use crate::jobs::JobError;
 
 pub use checkout_sessions::{CheckoutSession, NewCheckoutSession, SessionState};
 pub use payments::Refund;
@@ -97,14 +97,12 @@ impl StripeError {
 
 impl From<StripeError> for JobError {
     fn from(e: StripeError) -> Self {
-        if e.is_transient() {
-            JobError::Transient {
-                retry_after: e.retry_after(),
-                message: e.to_string(),
-            }
+        let error = if e.is_transient() {
+            JobError::transient_after(e.to_string(), e.retry_after())
         } else {
             JobError::permanent(e.to_string())
-        }
+        };
+        error.caused_by(e)
     }
 }
 

@@ -19,7 +19,9 @@ use shopwire_queue::Wakeup;
 use tokio::sync::watch;
 
 use crate::context::JobContext;
-use crate::jobs::{allocate_claims, process_delivery, run_job};
+use crate::jobs::process_delivery::Delivery;
+use crate::jobs::run_job::TableJob;
+use crate::jobs::{allocate_claims, runner};
 use crate::poll::ReliableInterval;
 
 /// Worker restarts, by queue.
@@ -105,9 +107,9 @@ fn start_worker(
     match queue {
         Queue::Claims => Box::pin(builder.build(allocate_claims::handle).run_until(signal)),
         Queue::Checkout | Queue::Replies | Queue::Trends => {
-            Box::pin(builder.build(run_job::handle).run_until(signal))
+            Box::pin(builder.build(runner::handle::<TableJob>).run_until(signal))
         }
-        _ => Box::pin(builder.build(process_delivery::handle).run_until(signal)),
+        _ => Box::pin(builder.build(runner::handle::<Delivery>).run_until(signal)),
     }
 }
 

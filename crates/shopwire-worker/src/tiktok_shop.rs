@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use shopwire_core::config::Settings;
 use shopwire_core::db::tiktok_orders::Details;
 
-use crate::jobs::apply_delivery::JobError;
+use crate::jobs::JobError;
 use returns::ReturnDetail;
 
 /// Get Order Detail, version 202309.
@@ -59,16 +59,14 @@ pub enum ApiError {
 
 impl From<ApiError> for JobError {
     fn from(e: ApiError) -> Self {
-        match e {
+        let error = match &e {
             ApiError::Transient {
                 message,
                 retry_after,
-            } => JobError::Transient {
-                message,
-                retry_after,
-            },
-            ApiError::Permanent(message) => JobError::Permanent(message),
-        }
+            } => JobError::transient_after(message.clone(), *retry_after),
+            ApiError::Permanent(message) => JobError::permanent(message.clone()),
+        };
+        error.caused_by(e)
     }
 }
 

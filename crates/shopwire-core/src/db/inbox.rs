@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
+use super::lease::{self, DeadQueue, JobTable};
 use crate::domain::{Delivery, InboxStatus, Provider};
 use crate::jobs::Queue;
 
@@ -156,6 +157,8 @@ pub struct Claimed {
     pub body: Vec<u8>,
     /// Attempts including this one.
     pub attempts: i32,
+    /// The lease holder: the token finishing and failing check.
+    pub locked_by: String,
 }
 
 /// Take the lease on a delivery if it is due and nobody else holds it. Returns `None`
@@ -167,20 +170,14 @@ pub async fn claim(
     worker: &str,
     lease: Duration,
 ) -> Result<Option<Claimed>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE inbox
-            SET status = 'processing', attempts = attempts + 1, locked_by = $2,
-                locked_until = now() + make_interval(secs => $3)
-          WHERE id = $1
-            AND next_attempt_at <= now()
-            AND (status IN ('queued', 'failed')
-                 OR (status = 'processing' AND locked_until < now()))
-          RETURNING id, provider, event_type, body, attempts",
+    lease::claim(
+        pool,
+        JobTable::Inbox,
+        id.get(),
+        worker,
+        lease,
+        "id, provider, event_type, body, attempts, locked_by",
     )
-    .bind(id)
-    .bind(worker)
-    .bind(lease.as_secs_f64())
-    .fetch_optional(pool)
     .await
 }
 
@@ -199,27 +196,10 @@ pub async fn finish(
     worker: &str,
     outcome: InboxStatus,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE inbox
-            SET status = $3, processed_at = now(), locked_until = NULL, last_error = NULL
-          WHERE id = $1 AND locked_by = $2 AND status = 'processing'",
-    )
-    .bind(id)
-    .bind(worker)
-    .bind(outcome.as_str())
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    lease::finish(conn, JobTable::Inbox, id.get(), worker, outcome.as_str()).await
 }
 
-/// What happens after a failed attempt.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AfterFailure {
-    /// Try again at this time.
-    RetryAt(DateTime<Utc>),
-    /// Out of attempts, or permanent: dead-letter it.
-    Dead,
-}
+pub use super::lease::AfterFailure;
 
 /// Record a failed attempt and its consequence; returns false if the lease was lost.
 /// A delivery that dies is put in the dead-letter queue (`dead_jobs`, on its provider's
@@ -231,43 +211,16 @@ pub async fn fail(
     error: &str,
     after: AfterFailure,
 ) -> Result<bool, sqlx::Error> {
-    let (status, next) = match after {
-        AfterFailure::RetryAt(at) => (InboxStatus::Failed, Some(at)),
-        AfterFailure::Dead => (InboxStatus::Dead, None),
-    };
-    // The provider → queue map comes from `Queue::for_provider`, passed as two arrays.
-    let providers: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
-    let queues: Vec<&str> = Provider::ALL
-        .iter()
-        .map(|p| Queue::for_provider(*p).as_str())
-        .collect();
-    let (updated,): (i64,) = sqlx::query_as(
-        "WITH failed AS (
-             UPDATE inbox
-                SET status = $3, last_error = left($4, 2000), locked_until = NULL,
-                    next_attempt_at = coalesce($5, next_attempt_at), enqueued_at = now()
-              WHERE id = $1 AND locked_by = $2 AND status = 'processing'
-              RETURNING id, provider, attempts, status, last_error
-         ), buried AS (
-             INSERT INTO dead_jobs (queue, inbox_id, attempts, last_error)
-             SELECT coalesce(q.queue, f.provider), f.id, f.attempts, coalesce(f.last_error, '')
-               FROM failed f
-               LEFT JOIN unnest($6::text[], $7::text[]) AS q (provider, queue)
-                      ON q.provider = f.provider
-              WHERE f.status = 'dead'
-         )
-         SELECT count(*) FROM failed",
+    lease::fail(
+        conn,
+        JobTable::Inbox,
+        id.get(),
+        worker,
+        DeadQueue::OfProvider,
+        error,
+        after,
     )
-    .bind(id)
-    .bind(worker)
-    .bind(status.as_str())
-    .bind(error)
-    .bind(next)
-    .bind(&providers)
-    .bind(&queues)
-    .fetch_one(conn)
-    .await?;
-    Ok(updated == 1)
+    .await
 }
 
 /// Which rows `requeue` may reset.

@@ -1,8 +1,7 @@
 //! Later-stage jobs (checkout creation, …): insert, claim, finish, fail, sweep.
 //!
 //! Like the inbox, the `jobs` table is the truth about a job and Redis carries only its
-//! id. The table has no lease-holder column, so the lease's expiry time is the fencing
-//! token: `claim` returns it, and `finish`/`fail` only touch the row while it is unchanged.
+//! id. Claims, finishing and failing follow the one fencing scheme of [`super::lease`].
 
 use std::fmt;
 use std::time::Duration;
@@ -11,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
-use crate::db::inbox::{AfterFailure, InboxId};
+use super::lease::{self, AfterFailure, DeadQueue, JobTable};
+use crate::db::inbox::InboxId;
 use crate::jobs::Queue;
 
 /// The id of a `jobs` row.
@@ -74,8 +74,8 @@ pub struct ClaimedJob {
     pub idempotency_key: String,
     /// Attempts including this one.
     pub attempts: i32,
-    /// The lease's expiry: the token `finish` and `fail` check.
-    pub locked_until: DateTime<Utc>,
+    /// The lease holder: the token `finish` and `fail` check.
+    pub locked_by: String,
     /// The outbound request fixed by an earlier attempt ([`fix_request`]), if any.
     pub request_body: Option<String>,
 }
@@ -85,22 +85,17 @@ pub struct ClaimedJob {
 pub async fn claim(
     pool: &PgPool,
     id: JobId,
+    worker: &str,
     lease: Duration,
 ) -> Result<Option<ClaimedJob>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE jobs
-            SET status = 'processing', attempts = attempts + 1,
-                locked_until = now() + make_interval(secs => $2)
-          WHERE id = $1
-            AND next_attempt_at <= now()
-            AND (status IN ('queued', 'failed')
-                 OR (status = 'processing' AND locked_until < now()))
-          RETURNING id, queue, inbox_id, subject_id, idempotency_key, attempts, locked_until,
-                    request_body",
+    lease::claim(
+        pool,
+        JobTable::Jobs,
+        id.get(),
+        worker,
+        lease,
+        "id, queue, inbox_id, subject_id, idempotency_key, attempts, locked_by, request_body",
     )
-    .bind(id)
-    .bind(lease.as_secs_f64())
-    .fetch_optional(pool)
     .await
 }
 
@@ -161,16 +156,7 @@ pub async fn due_in(pool: &PgPool, id: JobId) -> Result<Option<(Duration, Queue)
 /// Mark a claimed job done (inside the transaction that applied its effects). Returns
 /// false if the lease was lost, in which case the caller must roll back.
 pub async fn finish(conn: impl PgExecutor<'_>, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE jobs
-            SET status = 'processed', processed_at = now(), locked_until = NULL, last_error = NULL
-          WHERE id = $1 AND status = 'processing' AND locked_until = $2",
-    )
-    .bind(job.id)
-    .bind(job.locked_until)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    lease::finish(conn, JobTable::Jobs, job.id.get(), &job.locked_by, "processed").await
 }
 
 /// Record a failed attempt: schedule the next one, or mark the job dead and put it in the
@@ -182,31 +168,16 @@ pub async fn fail(
     error: &str,
     after: AfterFailure,
 ) -> Result<bool, sqlx::Error> {
-    let (status, next) = match after {
-        AfterFailure::RetryAt(at) => ("failed", Some(at)),
-        AfterFailure::Dead => ("dead", None),
-    };
-    let (updated,): (i64,) = sqlx::query_as(
-        "WITH failed AS (
-             UPDATE jobs
-                SET status = $3, last_error = left($4, 2000), locked_until = NULL,
-                    next_attempt_at = coalesce($5, next_attempt_at)
-              WHERE id = $1 AND status = 'processing' AND locked_until = $2
-              RETURNING id, queue, inbox_id, attempts, status, last_error
-         ), buried AS (
-             INSERT INTO dead_jobs (queue, inbox_id, job_id, attempts, last_error)
-             SELECT queue, inbox_id, id, attempts, last_error FROM failed WHERE status = 'dead'
-         )
-         SELECT count(*) FROM failed",
+    lease::fail(
+        conn,
+        JobTable::Jobs,
+        job.id.get(),
+        &job.locked_by,
+        DeadQueue::Named(&job.queue),
+        error,
+        after,
     )
-    .bind(job.id)
-    .bind(job.locked_until)
-    .bind(status)
-    .bind(error)
-    .bind(next)
-    .fetch_one(conn)
-    .await?;
-    Ok(updated == 1)
+    .await
 }
 
 /// Put a dead job back in line (a DLQ replay, inside its transaction): `queued`,

@@ -75,9 +75,7 @@ pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
         .iter()
         .filter_map(|d| d.checkout_job.map(|job_id| JobRef { job_id }))
         .collect();
-    if let Err(e) = ctx.queue.push_refs(Queue::Checkout, &jobs).await {
-        tracing::warn!(error = %e, jobs = jobs.len(), "could not push checkout jobs; the sweeper will");
-    }
+    super::runner::enqueue_after_commit(ctx, Queue::Checkout, &jobs).await;
     for d in &allocation.decided {
         metrics::counter!(CLAIM_OUTCOMES_TOTAL, "outcome" => d.outcome.as_str()).increment(1);
         tracing::info!(claim = d.claim_id.get(), outcome = %d.outcome, order = d.order_number.as_deref(), position = d.waitlist_position, "claim decided");

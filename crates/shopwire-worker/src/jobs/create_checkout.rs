@@ -15,7 +15,8 @@ use shopwire_core::db::orders;
 use shopwire_core::domain::Money;
 use shopwire_core::jobs::Queue;
 
-use super::apply_delivery::JobError;
+use super::JobError;
+use crate::attempt::commit;
 use super::{reply_to_buyer, run_job};
 use crate::context::JobContext;
 use crate::stripe::NewCheckoutSession;
@@ -88,7 +89,7 @@ async fn finish(
         orders::set_checkout(&mut tx, order_id, session_id, url).await?;
         reply = reply_to_buyer::schedule(&mut tx, ctx, claimed.inbox_id, order_id).await?;
     }
-    run_job::commit(tx, claimed).await?;
+    commit::job(tx, claimed).await?;
     if let Some(job) = reply {
         run_job::enqueue(ctx, Queue::Replies, job).await;
     }

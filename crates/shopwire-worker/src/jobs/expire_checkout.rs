@@ -13,7 +13,8 @@
 use shopwire_core::db::jobs::ClaimedJob;
 use shopwire_core::db::orders::{self, ReleasedAs};
 
-use super::apply_delivery::JobError;
+use super::JobError;
+use crate::attempt::commit;
 use super::run_job;
 use crate::context::JobContext;
 use crate::stripe::SessionState;
@@ -23,7 +24,7 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
     let (order_id, stripe, order) = run_job::stripe_order(ctx, claimed).await?;
     let tx = ctx.pool.begin().await?;
     if order.status != "pending" {
-        run_job::commit(tx, claimed).await?;
+        commit::job(tx, claimed).await?;
         return Ok("not_pending");
     }
     let Some(session_id) = order.checkout_session_id.as_deref() else {
@@ -76,7 +77,7 @@ async fn settle(
             )));
         }
     };
-    run_job::commit(tx, claimed).await?;
+    commit::job(tx, claimed).await?;
     Ok(outcome)
 }
 
@@ -86,6 +87,6 @@ async fn release(
     order_id: i64,
 ) -> Result<&'static str, JobError> {
     orders::release(&mut tx, order_id, ReleasedAs::Expired).await?;
-    run_job::commit(tx, claimed).await?;
+    commit::job(tx, claimed).await?;
     Ok("expired")
 }

@@ -6,7 +6,8 @@
 
 use shopwire_core::db::jobs::{self, ClaimedJob};
 
-use super::apply_delivery::JobError;
+use super::JobError;
+use crate::attempt::commit;
 use super::run_job;
 use crate::context::JobContext;
 
@@ -23,7 +24,7 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
     let rendered = stripe.render_refund(&intent, &number);
     let body = jobs::fix_request(&ctx.pool, claimed, rendered).await?;
     let refund = stripe.create_refund(body, &claimed.idempotency_key).await?;
-    run_job::commit(ctx.pool.begin().await?, claimed).await?;
+    commit::job(ctx.pool.begin().await?, claimed).await?;
     tracing::warn!(order = %number, refund = %refund.id, status = refund.status.as_deref(), "late payment refunded");
     Ok("refunded")
 }

@@ -11,7 +11,7 @@ use shopwire_core::db::jobs::{self, ClaimedJob, JobId};
 use shopwire_core::jobs::Queue;
 use sqlx::PgConnection;
 
-use super::apply_delivery::JobError;
+use super::JobError;
 use crate::context::JobContext;
 use crate::tiktok_messaging::MessagingError;
 
@@ -106,12 +106,10 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
 }
 
 fn job_error(e: MessagingError) -> JobError {
-    if e.is_transient() {
-        JobError::Transient {
-            retry_after: e.retry_after(),
-            message: e.to_string(),
-        }
+    let error = if e.is_transient() {
+        JobError::transient_after(e.to_string(), e.retry_after())
     } else {
         JobError::permanent(e.to_string())
-    }
+    };
+    error.caused_by(e)
 }

@@ -15,7 +15,7 @@ use shopwire_core::db::jobs::{self, ClaimedJob};
 use shopwire_core::db::trends::{StoredSnapshot, scores, velocity as velocity_db};
 use shopwire_core::trends::{self, AlertLevel, Sale, ScoreInput, Scored, SignalKind};
 
-use super::apply_delivery::JobError;
+use super::JobError;
 use crate::context::JobContext;
 
 /// Products by stock alert level, after the last scoring run.

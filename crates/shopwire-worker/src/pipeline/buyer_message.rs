@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::classify::Intent;
 use crate::context::JobContext;
 use crate::jobs::allocate_claims;
-use crate::jobs::apply_delivery::{self, JobError};
+use crate::attempt::{JobError, commit};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use shopwire_core::claims::item::code_position;
@@ -159,7 +159,7 @@ pub async fn apply(
 ) -> Result<InboxStatus, JobError> {
     let Some(msg) = parse(provider, &claimed.body)? else {
         let tx = ctx.pool.begin().await?;
-        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
+        return commit::delivery(tx, claimed, InboxStatus::Ignored).await;
     };
     // Classify before opening the transaction: an LLM call must not hold a connection.
     let class = ctx.classifier.classify(&msg.text).await;
@@ -205,7 +205,7 @@ pub async fn apply(
         },
     )
     .await?;
-    apply_delivery::mark(&mut tx, ctx, claimed, InboxStatus::Processed).await?;
+    commit::mark_delivery(&mut tx, claimed, InboxStatus::Processed).await?;
     if let Some(Ask::Read(Reading::Claim { product_id, .. })) = &ask {
         decision.product_id = Some(*product_id);
         decision.match_score = Some(1.0);

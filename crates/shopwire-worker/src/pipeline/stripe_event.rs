@@ -16,7 +16,7 @@ use shopwire_core::jobs::Queue;
 use sqlx::PgConnection;
 
 use crate::context::JobContext;
-use crate::jobs::apply_delivery::{self, JobError};
+use crate::attempt::{JobError, commit};
 use crate::jobs::{refund_payment, run_job};
 use crate::stripe::event::{Event, IdOrObject, StripeObject};
 
@@ -119,7 +119,7 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
     let Some(action) = Action::of(&event) else {
         metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => "ignored").increment(1);
         let tx = ctx.pool.begin().await?;
-        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
+        return commit::delivery(tx, claimed, InboxStatus::Ignored).await;
     };
     let mut refs = Refs::of(&event);
     let disputed_intent = dispute_intent(ctx, &event, &refs).await?;
@@ -146,7 +146,7 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
         }
         tracing::info!(event_type = %event.kind, "not one of our orders; ignored");
         metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => "ignored").increment(1);
-        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
+        return commit::delivery(tx, claimed, InboxStatus::Ignored).await;
     };
 
     let effect = act(&mut tx, action, &event, &refs, &order).await?;
@@ -168,7 +168,7 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
         tx.rollback().await?;
         tracing::info!(event_type = %event.kind, order = %order.order_number, "event already applied");
         let tx = ctx.pool.begin().await?;
-        return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await;
+        return commit::delivery(tx, claimed, InboxStatus::Processed).await;
     }
     tracing::info!(
         event_type = %event.kind,
@@ -182,7 +182,7 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
     } else {
         "recorded"
     };
-    let status = apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await?;
+    let status = commit::delivery(tx, claimed, InboxStatus::Processed).await?;
     if let Some(job) = effect.then {
         run_job::enqueue(ctx, Queue::Checkout, job).await;
     }

@@ -22,7 +22,7 @@ use shopwire_core::domain::InboxStatus;
 use sqlx::{Postgres, Transaction};
 
 use crate::context::JobContext;
-use crate::jobs::apply_delivery::{self, JobError};
+use crate::attempt::{JobError, commit};
 use crate::tiktok_shop::notification::{
     self, CANCELLATION_STATUS_CHANGE, Notification, ORDER_STATUS_CHANGE, OrderStatusChange,
     RETURN_STATUS_CHANGE, Reported, RequestChange,
@@ -67,7 +67,7 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
         Notification::Other(topic) => {
             tracing::info!(topic, "TikTok Shop topic not handled; ignored");
             let tx = ctx.pool.begin().await?;
-            return apply_delivery::commit(tx, ctx, claimed, InboxStatus::Ignored).await;
+            return commit::delivery(tx, claimed, InboxStatus::Ignored).await;
         }
     };
     done.log(topic);
@@ -164,7 +164,7 @@ async fn order_status(
             update_time: Some(change.update_time),
             outcome: Outcome::Recorded,
         };
-        finish(tx, ctx, claimed, &event).await?;
+        finish(tx, claimed, &event).await?;
         return Ok(Done::new(Outcome::Recorded, order, change.status.label()));
     };
     // Ask TikTok before opening the transaction (no connection held across the call), and
@@ -206,7 +206,7 @@ async fn order_status(
         update_time: Some(change.update_time),
         outcome: done.outcome,
     };
-    finish(tx, ctx, claimed, &event).await?;
+    finish(tx, claimed, &event).await?;
     done.order = Some(order);
     Ok(done)
 }
@@ -287,7 +287,7 @@ async fn request(
         update_time: change.time,
         outcome: done.outcome,
     };
-    finish(tx, ctx, claimed, &event).await?;
+    finish(tx, claimed, &event).await?;
     done.order = order;
     Ok(done)
 }
@@ -337,12 +337,11 @@ async fn returned(ctx: &JobContext, change: &RequestChange) -> Result<Option<Ret
 /// Record the event and commit it with the inbox mark.
 async fn finish(
     mut tx: Transaction<'static, Postgres>,
-    ctx: &JobContext,
     claimed: &Claimed,
     event: &Event<'_>,
 ) -> Result<(), JobError> {
     tiktok_orders::record_event(&mut tx, event).await?;
-    apply_delivery::commit(tx, ctx, claimed, InboxStatus::Processed).await?;
+    commit::delivery(tx, claimed, InboxStatus::Processed).await?;
     Ok(())
 }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use shopwire_core::db::inbox;
 use shopwire_core::domain::{Delivery, Provider};
-use shopwire_worker::jobs::apply_delivery::{self, JobError};
+use shopwire_worker::jobs::JobError;
+use shopwire_worker::jobs::process_delivery;
 use shopwire_worker::tiktok_shop::{
     ACCESS_TOKEN_HEADER, ORDER_DETAIL_PATH, SEARCH_RETURNS_PATH, sign,
 };
@@ -147,7 +148,7 @@ async fn apply_awaiting_shipment(worker: &TestWorker) -> Result<(), JobError> {
         .await
         .expect("claim works")
         .expect("due and free");
-    apply_delivery::apply(&ctx, &claimed).await.map(|_| ())
+    process_delivery::apply(&ctx, &claimed).await.map(|_| ())
 }
 
 async fn no_order_was_made(pool: &PgPool) {
