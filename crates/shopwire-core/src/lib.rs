@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod jobs;
 pub mod outbound;
+pub mod retry_after;
 pub mod shutdown;
 pub mod signature;
 pub mod telemetry;

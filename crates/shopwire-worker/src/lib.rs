@@ -5,6 +5,7 @@ pub mod attempt;
 pub mod classify;
 pub mod context;
 pub mod health;
+pub mod http;
 pub mod jobs;
 pub mod llm;
 pub mod pipeline;

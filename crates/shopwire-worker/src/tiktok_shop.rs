@@ -10,7 +10,7 @@ pub mod status;
 
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use shopwire_core::config::Settings;
@@ -233,7 +233,7 @@ fn refused(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
     if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
         ApiError::Transient {
             message,
-            retry_after: retry_after(headers),
+            retry_after: crate::http::retry_after(headers).map(|d| d.min(MAX_RETRY_AFTER)),
         }
     } else if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT {
         transient(message)
@@ -242,20 +242,10 @@ fn refused(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> ApiError {
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is ignored), capped.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs).min(MAX_RETRY_AFTER))
-}
-
 #[cfg(test)]
 mod tests {
+    use reqwest::header::RETRY_AFTER;
+
     use super::*;
 
     fn headers(retry_after: &str) -> HeaderMap {
@@ -296,8 +286,12 @@ mod tests {
         assert_eq!(delay(429), Some(Duration::from_secs(7)));
         assert_eq!(delay(503), Some(Duration::from_secs(7)));
         assert_eq!(delay(500), None);
-        assert_eq!(retry_after(&headers("999999")), Some(MAX_RETRY_AFTER));
-        assert_eq!(retry_after(&headers("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+        let asked = headers("999999");
+        let capped = match refused(StatusCode::TOO_MANY_REQUESTS, &asked, b"") {
+            ApiError::Transient { retry_after, .. } => retry_after,
+            ApiError::Permanent(_) => panic!("429 is transient"),
+        };
+        assert_eq!(capped, Some(MAX_RETRY_AFTER));
     }
 
     #[test]

@@ -104,7 +104,8 @@ impl RapidApiClient {
                 .map_err(|e| FetchError::Transport(e.without_url().to_string()))?;
             let status = response.status();
             if status == StatusCode::TOO_MANY_REQUESTS {
-                let wait = retry_after(response.headers()).unwrap_or(DEFAULT_RETRY_AFTER);
+                let wait =
+                    crate::http::retry_after(response.headers()).unwrap_or(DEFAULT_RETRY_AFTER);
                 if attempt == RATE_LIMITED_RETRIES || wait > MAX_RETRY_AFTER {
                     return Err(FetchError::Status(status));
                 }
@@ -137,18 +138,6 @@ impl RapidApiClient {
         let mut next = self.next_request.lock().await;
         *next = (*next).max(Instant::now() + wait);
     }
-}
-
-/// `Retry-After` in seconds (the form RapidAPI sends).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 const VIEWS: [&str; 5] = [
