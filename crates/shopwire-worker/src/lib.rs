@@ -8,6 +8,7 @@ pub mod health;
 pub mod http;
 pub mod jobs;
 pub mod llm;
+pub mod outbound;
 pub mod pipeline;
 pub mod poll;
 pub mod promoter;

@@ -7,6 +7,7 @@ mod dead_letters;
 mod helpers;
 mod lifecycle;
 mod ordering;
+mod outbound_sender;
 mod private_redis;
 mod processing;
 mod replies;
