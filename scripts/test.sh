@@ -15,6 +15,24 @@ ensure_postgres test
 ensure_redis
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 
+# The outbound sender's signatures are checked by the official Python Standard Webhooks
+# library (tests/standardwebhooks/): a venv with its pinned version, made again when the pin
+# changes. SHOPWIRE_TEST_PYTHON set by the caller is used as it is.
+if [[ -z "${SHOPWIRE_TEST_PYTHON:-}" ]]; then
+  requirements=tests/standardwebhooks/requirements.txt venv=.venv-test
+  if ! cmp -s "$requirements" "$venv/requirements.txt" ||
+    ! "$venv/bin/python" -c 'import standardwebhooks' 2>/dev/null; then
+    have python3 || die "python3 is needed to verify outbound signatures ($requirements)"
+    log "python venv $venv from $requirements"
+    python3 -m venv --clear "$venv" ||
+      die "python3 -m venv failed (on Debian: apt-get install python3-venv)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" ||
+      die "pip could not install $requirements"
+    cp "$requirements" "$venv/requirements.txt"
+  fi
+  export SHOPWIRE_TEST_PYTHON="$PWD/$venv/bin/python"
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   runner=(cargo nextest run --workspace --all-targets --no-fail-fast)
 else
