@@ -7,6 +7,7 @@
 pub mod buyers;
 pub mod claims;
 pub mod dead_letters;
+pub mod endpoints;
 pub mod inbox;
 pub mod jobs;
 pub mod lineup;
@@ -14,6 +15,7 @@ pub mod lease;
 pub mod live_pins;
 pub mod messages;
 pub mod orders;
+pub mod outbox;
 pub mod payments;
 pub mod products;
 pub mod tiktok_orders;
