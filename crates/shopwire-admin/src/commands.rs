@@ -4,11 +4,13 @@ pub mod buyers;
 pub mod claims;
 pub mod classify;
 pub mod dlq;
+pub mod endpoints;
 pub mod events;
 pub mod inventory;
 pub mod live;
 pub mod migrate;
 pub mod orders;
+pub mod outbox;
 pub mod queues;
 pub mod seed;
 pub mod send;
@@ -52,6 +54,10 @@ pub enum Command {
     Send(send::Args),
     /// Look at orders and the chain that made each one.
     Orders(orders::Args),
+    /// Where outbound events go: add, list, show, disable, enable, rotate-secret, remove.
+    Endpoints(endpoints::Args),
+    /// The outbound event log, and sending deliveries again.
+    Outbox(outbox::Args),
     /// Classify stdin lines by intent, printing JSON lines (needs no database).
     Classify(classify::Args),
     /// Trend signals: import, score, and the best-scored products and signals.
@@ -73,6 +79,8 @@ pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Queues(args) => queues::run(args, ctx).await,
         Command::Send(args) => send::run(args, ctx).await,
         Command::Orders(args) => orders::run(args, ctx).await,
+        Command::Endpoints(args) => endpoints::run(args, ctx).await,
+        Command::Outbox(args) => outbox::run(args, ctx).await,
         Command::Classify(args) => classify::run(args, Some(&ctx.settings)).await,
         Command::Trends(args) => trends::run(args, ctx).await,
     }
