@@ -8,6 +8,7 @@ pub mod buyers;
 pub mod claims;
 pub mod dead_letters;
 pub mod endpoints;
+pub mod deliveries;
 pub mod inbox;
 pub mod jobs;
 pub mod lineup;

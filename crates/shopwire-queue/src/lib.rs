@@ -9,6 +9,7 @@
 mod client;
 mod delayed;
 mod depth;
+mod once;
 mod wakeups;
 
 pub use client::{QueueClient, QueueError};

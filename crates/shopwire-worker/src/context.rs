@@ -9,6 +9,7 @@ use sqlx::PgPool;
 
 use crate::classify::Classifier;
 use crate::jobs::JobError;
+use crate::outbound::OutboundClient;
 use crate::retry::RetryPolicy;
 use crate::stripe::StripeClient;
 use crate::tiktok_messaging::MessagingClient;
@@ -61,6 +62,11 @@ pub struct JobContext {
     pub trends_fetch_interval: Duration,
     /// The RapidAPI trend source, when `RAPIDAPI_KEY` is set.
     pub rapidapi: Option<Arc<RapidApiClient>>,
+    /// Sends outbound events (one connection pool per process); `None` only if TLS could
+    /// not be initialised, which fails every delivery transiently and loudly.
+    pub outbound: Option<OutboundClient>,
+    /// Outbound deliveries' retry budget (`OUTBOUND_MAX_ATTEMPTS`) with §4's backoff.
+    pub outbound_retry: RetryPolicy,
 }
 
 impl JobContext {
@@ -95,6 +101,16 @@ impl JobContext {
             trends_interval: settings.trends_interval,
             trends_fetch_interval: settings.trends_fetch_interval,
             rapidapi: RapidApiClient::from_settings(settings).map(Arc::new),
+            outbound: OutboundClient::from_settings(settings)
+                .inspect_err(
+                    |e| tracing::error!(error = %e, "could not build the outbound HTTP client"),
+                )
+                .ok(),
+            outbound_retry: RetryPolicy {
+                max_attempts: settings.outbound.max_attempts,
+                base: settings.job_backoff_base,
+                cap: settings.job_backoff_max,
+            },
         }
     }
 }

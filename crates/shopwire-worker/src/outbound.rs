@@ -5,5 +5,6 @@
 pub mod client;
 pub mod resolve;
 pub mod sign;
+pub mod wake;
 
 pub use client::{Delivered, OutboundClient, SendError};

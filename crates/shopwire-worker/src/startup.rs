@@ -107,6 +107,10 @@ impl Worker {
             stop_rx.clone(),
         ));
         tasks.spawn(schedule::run(self.ctx.clone(), stop_rx.clone()));
+        tasks.spawn(crate::outbound::wake::run(
+            self.ctx.clone(),
+            stop_rx.clone(),
+        ));
         tasks.spawn(promoter::run(
             self.ctx.clone(),
             self.options.poll_interval,

@@ -19,6 +19,7 @@ use shopwire_queue::Wakeup;
 use tokio::sync::watch;
 
 use crate::context::JobContext;
+use crate::jobs::deliver_event::OutboundDelivery;
 use crate::jobs::process_delivery::Delivery;
 use crate::jobs::run_job::TableJob;
 use crate::jobs::{allocate_claims, runner};
@@ -106,6 +107,11 @@ fn start_worker(
     // the others inbox rows.
     match queue {
         Queue::Claims => Box::pin(builder.build(allocate_claims::handle).run_until(signal)),
+        Queue::Outbound => Box::pin(
+            builder
+                .build(runner::handle::<OutboundDelivery>)
+                .run_until(signal),
+        ),
         Queue::Checkout | Queue::Replies | Queue::Trends => {
             Box::pin(builder.build(runner::handle::<TableJob>).run_until(signal))
         }

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use shopwire_core::db::lease::{self, JobTable};
 use shopwire_core::db::{inbox, jobs};
 use shopwire_core::domain::Provider;
-use shopwire_core::jobs::{InboxJob, JobRef, Queue};
+use shopwire_core::jobs::{InboxJob, JobRef, OutboundJob, Queue};
 use tokio::sync::watch;
 
 use crate::context::JobContext;
@@ -136,6 +137,22 @@ pub async fn sweep_once(ctx: &JobContext, after: Duration) -> anyhow::Result<usi
             ctx.queue.push_refs(queue, &refs).await?;
             metrics::counter!(SWEPT_TOTAL, "queue" => queue.as_str()).increment(refs.len() as u64);
         }
+        total += stranded.len();
+        if (stranded.len() as i64) < BATCH {
+            break;
+        }
+    }
+    loop {
+        let stranded = lease::sweep(&ctx.pool, JobTable::Outbound, after, BATCH).await?;
+        let jobs: Vec<OutboundJob> = stranded
+            .iter()
+            .map(|row| OutboundJob {
+                delivery_id: row.id,
+            })
+            .collect();
+        ctx.queue.push_jobs(Queue::Outbound, &jobs).await?;
+        metrics::counter!(SWEPT_TOTAL, "queue" => Queue::Outbound.as_str())
+            .increment(jobs.len() as u64);
         total += stranded.len();
         if (stranded.len() as i64) < BATCH {
             return Ok(total);

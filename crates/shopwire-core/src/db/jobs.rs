@@ -156,7 +156,14 @@ pub async fn due_in(pool: &PgPool, id: JobId) -> Result<Option<(Duration, Queue)
 /// Mark a claimed job done (inside the transaction that applied its effects). Returns
 /// false if the lease was lost, in which case the caller must roll back.
 pub async fn finish(conn: impl PgExecutor<'_>, job: &ClaimedJob) -> Result<bool, sqlx::Error> {
-    lease::finish(conn, JobTable::Jobs, job.id.get(), &job.locked_by, "processed").await
+    lease::finish(
+        conn,
+        JobTable::Jobs,
+        job.id.get(),
+        &job.locked_by,
+        "processed",
+    )
+    .await
 }
 
 /// Record a failed attempt: schedule the next one, or mark the job dead and put it in the
@@ -209,7 +216,7 @@ pub async fn requeue_dead(
 }
 
 /// A job the sweeper re-enqueues.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StrandedJob {
     /// Job id.
     pub id: JobId,
@@ -217,33 +224,21 @@ pub struct StrandedJob {
     pub queue: String,
 }
 
-/// Find unfinished jobs that have been due for `after` without anyone finishing them
-/// (Redis lost their task, or the push after commit failed) or whose lease ran out (their
-/// worker died). `next_attempt_at` is set to now on each one found, so a job is pushed
-/// again at most once per `after` and once per expired lease.
+/// Find unfinished jobs that have been due for `after` without anyone finishing them, or
+/// whose lease ran out ([`lease::sweep`]).
 pub async fn sweep(
     pool: &PgPool,
     after: Duration,
     limit: i64,
 ) -> Result<Vec<StrandedJob>, sqlx::Error> {
-    sqlx::query_as(
-        "UPDATE jobs SET next_attempt_at = now()
-          WHERE id IN (
-                SELECT id FROM jobs
-                 WHERE (status IN ('queued', 'failed')
-                        AND next_attempt_at <= now() - make_interval(secs => $1))
-                    OR (status = 'processing'
-                        AND locked_until < now()
-                        AND next_attempt_at < locked_until)
-                 ORDER BY id
-                 LIMIT $2
-                 FOR UPDATE SKIP LOCKED)
-          RETURNING id, queue",
-    )
-    .bind(after.as_secs_f64())
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+    let stranded = lease::sweep(pool, JobTable::Jobs, after, limit).await?;
+    Ok(stranded
+        .into_iter()
+        .map(|row| StrandedJob {
+            id: JobId::new(row.id),
+            queue: row.queue,
+        })
+        .collect())
 }
 
 /// One job as tests and the admin views inspect it.

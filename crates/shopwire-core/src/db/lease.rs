@@ -63,6 +63,28 @@ pub enum AfterFailure {
     Dead,
 }
 
+/// The condition every finish and failure is fenced by (`$1` the id, `$2` the holder).
+pub const FENCE: &str = "id = $1 AND locked_by = $2 AND status = 'processing'";
+
+/// The claim statement of `table` (`$1` id, `$2` holder, `$3` lease seconds): take the
+/// lease if the row is due, not finished and not leased by a live worker, and `condition`
+/// holds (`"true"` for none), returning `returning`. Kinds that need more than one table's
+/// columns wrap it in a CTE.
+pub fn claim_statement(table: JobTable, returning: &str, condition: &str) -> String {
+    format!(
+        "UPDATE {table}
+            SET status = 'processing', attempts = attempts + 1, locked_by = $2,
+                locked_until = now() + make_interval(secs => $3)
+          WHERE id = $1
+            AND next_attempt_at <= now()
+            AND (status IN ('queued', 'failed')
+                 OR (status = 'processing' AND locked_until < now()))
+            AND ({condition})
+          RETURNING {returning}",
+        table = table.name(),
+    )
+}
+
 /// Take the lease on row `id` of `table` for `holder` if it is due and nobody else holds
 /// it, returning the `returning` columns. `None` when it is finished, leased by a live
 /// worker, or scheduled for later: the job that asked is then a harmless duplicate.
@@ -77,18 +99,7 @@ pub async fn claim<T>(
 where
     T: for<'r> FromRow<'r, PgRow> + Send + Unpin,
 {
-    let sql = format!(
-        "UPDATE {table}
-            SET status = 'processing', attempts = attempts + 1, locked_by = $2,
-                locked_until = now() + make_interval(secs => $3)
-          WHERE id = $1
-            AND next_attempt_at <= now()
-            AND (status IN ('queued', 'failed')
-                 OR (status = 'processing' AND locked_until < now()))
-          RETURNING {returning}",
-        table = table.name(),
-    );
-    sqlx::query_as(AssertSqlSafe(sql))
+    sqlx::query_as(AssertSqlSafe(claim_statement(table, returning, "true")))
         .bind(id)
         .bind(holder)
         .bind(lease.as_secs_f64())
@@ -108,7 +119,7 @@ pub async fn finish(
     let sql = format!(
         "UPDATE {table}
             SET status = $3, processed_at = now(), locked_until = NULL, last_error = NULL
-          WHERE id = $1 AND locked_by = $2 AND status = 'processing'",
+          WHERE {FENCE}",
         table = table.name(),
     );
     let done = sqlx::query(AssertSqlSafe(sql))
@@ -178,7 +189,7 @@ pub async fn fail(
              UPDATE {table}
                 SET status = $3, last_error = left($4, 2000), locked_until = NULL,
                     next_attempt_at = coalesce($5, next_attempt_at){enqueued}
-              WHERE id = $1 AND locked_by = $2 AND status = 'processing'
+              WHERE {FENCE}
               RETURNING *
          ), buried AS (
              INSERT INTO dead_jobs (queue, inbox_id, job_id, outbound_delivery_id, attempts,
@@ -205,4 +216,50 @@ pub async fn fail(
         .fetch_one(conn)
         .await?;
     Ok(updated == 1)
+}
+
+/// A row the sweeper pushes again.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Stranded {
+    /// Row id.
+    pub id: i64,
+    /// Its queue's name.
+    pub queue: String,
+}
+
+/// Find unfinished rows of `table` (`jobs` or `outbound_deliveries`) that have been due for
+/// `after` without anyone finishing them (Redis lost their task, or the push after commit
+/// failed) or whose lease ran out (their worker died). `next_attempt_at` is set to now on
+/// each one found, so a row is pushed again at most once per `after` and once per expired
+/// lease. `SKIP LOCKED` lets several workers sweep at once without picking the same rows.
+pub async fn sweep(
+    pool: &PgPool,
+    table: JobTable,
+    after: Duration,
+    limit: i64,
+) -> Result<Vec<Stranded>, sqlx::Error> {
+    let queue = match table {
+        JobTable::Outbound => "'outbound'",
+        JobTable::Jobs | JobTable::Inbox => "queue",
+    };
+    let sql = format!(
+        "UPDATE {table} SET next_attempt_at = now()
+          WHERE id IN (
+                SELECT id FROM {table}
+                 WHERE (status IN ('queued', 'failed')
+                        AND next_attempt_at <= now() - make_interval(secs => $1))
+                    OR (status = 'processing'
+                        AND locked_until < now()
+                        AND next_attempt_at < locked_until)
+                 ORDER BY id
+                 LIMIT $2
+                 FOR UPDATE SKIP LOCKED)
+          RETURNING id, {queue} AS queue",
+        table = table.name(),
+    );
+    sqlx::query_as(AssertSqlSafe(sql))
+        .bind(after.as_secs_f64())
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }

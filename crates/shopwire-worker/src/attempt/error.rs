@@ -109,7 +109,11 @@ mod tests {
         let error = JobError::from(sqlx::Error::PoolTimedOut);
         assert!(!error.is_permanent());
         assert!(error.source().is_some());
-        assert!(error.report().starts_with("database: "), "{}", error.report());
+        assert!(
+            error.report().starts_with("database: "),
+            "{}",
+            error.report()
+        );
     }
 
     #[test]

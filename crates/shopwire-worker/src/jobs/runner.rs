@@ -120,10 +120,7 @@ pub async fn process<K: JobKind>(ctx: &JobContext, id: i64) {
     let name = queue.map_or("unknown", Queue::as_str);
     span.record("queue", name);
     let attempts = K::attempts(&claimed);
-    let outcome = match ctx
-        .within_attempt_timeout(K::attempt(ctx, &claimed))
-        .await
-    {
+    let outcome = match ctx.within_attempt_timeout(K::attempt(ctx, &claimed)).await {
         Ok(outcome) => {
             tracing::info!(outcome, attempts, "job done");
             K::settled(ctx, &claimed).await;

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
+use crate::attempt::{JobError, commit};
 use crate::classify::Intent;
 use crate::context::JobContext;
 use crate::jobs::allocate_claims;
-use crate::attempt::{JobError, commit};
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
 use shopwire_core::claims::item::code_position;

@@ -21,8 +21,8 @@ use shopwire_core::db::tiktok_orders::{
 use shopwire_core::domain::InboxStatus;
 use sqlx::{Postgres, Transaction};
 
-use crate::context::JobContext;
 use crate::attempt::{JobError, commit};
+use crate::context::JobContext;
 use crate::tiktok_shop::notification::{
     self, CANCELLATION_STATUS_CHANGE, Notification, ORDER_STATUS_CHANGE, OrderStatusChange,
     RETURN_STATUS_CHANGE, Reported, RequestChange,

@@ -8,6 +8,7 @@ mod helpers;
 mod lifecycle;
 mod ordering;
 mod outbound_sender;
+mod outbound_events;
 mod private_redis;
 mod processing;
 mod replies;

@@ -2,7 +2,7 @@
 //! HTTP/1.1 receiver where a test must see connections or a body that stalls. Every target
 //! is on loopback; with the address guard on, none of them may be reached.
 
-mod python_verifier;
+pub(crate) mod python_verifier;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

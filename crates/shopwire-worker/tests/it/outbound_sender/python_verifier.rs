@@ -19,11 +19,11 @@ const NEW_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const WRONG_SECRET: &str = "whsec_3cQmV1lC0P3kW8tq2Ff1Yk1S6c9o7hHb";
 
 /// What the receiver got: the body and the three Standard Webhooks headers.
-struct Received {
-    body: Vec<u8>,
-    id: String,
-    timestamp: String,
-    signature: String,
+pub(crate) struct Received {
+    pub body: Vec<u8>,
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
 }
 
 /// Sign [`BODY`] with `secrets` (current first), send it, and return what arrived.
@@ -55,7 +55,7 @@ async fn deliver_signed_by(secrets: &[&str]) -> Received {
     received(&requests[0])
 }
 
-fn received(request: &Request) -> Received {
+pub(crate) fn received(request: &Request) -> Received {
     let header = |name: &str| {
         request.headers[name]
             .to_str()
@@ -83,7 +83,7 @@ fn python() -> PathBuf {
 
 /// Whether the Python library accepts `delivery` under `secret`. Panics if the verifier
 /// itself fails, so a broken verifier never passes for a rejection.
-fn python_accepts(secret: &str, delivery: &Received, body: &[u8]) -> bool {
+pub(crate) fn python_accepts(secret: &str, delivery: &Received, body: &[u8]) -> bool {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/standardwebhooks/verify.py"
