@@ -19,6 +19,7 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod products;
+pub mod reminders;
 pub mod tiktok_orders;
 pub mod trends;
 

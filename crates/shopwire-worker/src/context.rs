@@ -67,6 +67,8 @@ pub struct JobContext {
     pub outbound: Option<OutboundClient>,
     /// Outbound deliveries' retry budget (`OUTBOUND_MAX_ATTEMPTS`) with §4's backoff.
     pub outbound_retry: RetryPolicy,
+    /// `HOLD_REMINDER_SECS`: how long before an unpaid hold lapses `hold.expiring` is sent.
+    pub hold_reminder: Duration,
 }
 
 impl JobContext {
@@ -111,6 +113,7 @@ impl JobContext {
                 base: settings.job_backoff_base,
                 cap: settings.job_backoff_max,
             },
+            hold_reminder: settings.outbound.hold_reminder,
         }
     }
 }

@@ -51,6 +51,7 @@ pub async fn run(
             Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
         }
         lapse_holds(&ctx).await;
+        remind_expiring_holds(&ctx).await;
         allocate_stranded(&ctx).await;
         if let Err(e) = publish_gauges(&ctx).await {
             tracing::debug!(error = %e, "could not read queue gauges");
@@ -90,6 +91,16 @@ pub async fn lapse_holds(ctx: &JobContext) {
         Err(e) => {
             tracing::warn!(error = %e, "could not release expired reservations; will retry")
         }
+    }
+}
+
+/// Tell endpoints about unpaid holds that lapse within `HOLD_REMINDER_SECS`.
+pub async fn remind_expiring_holds(ctx: &JobContext) {
+    let ahead = ctx.hold_reminder;
+    match shopwire_core::db::reminders::emit_hold_expiring(&ctx.pool, ahead, BATCH).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(orders = n, "hold.expiring reminders emitted"),
+        Err(e) => tracing::warn!(error = %e, "could not emit hold reminders; will retry"),
     }
 }
 

@@ -2,8 +2,9 @@
 //! endpoint, claimed under the fencing scheme of [`super::lease`], in per-subject order.
 //!
 //! Events about one order (their `subject`, `order:7`) reach an endpoint in the order they
-//! happened: a delivery can be claimed only when no earlier delivery of its subject to the
-//! same endpoint is still unfinished. The one that finishes (sent or dead) wakes the next
+//! happened: a delivery can be claimed only when no delivery of an earlier event of its
+//! subject to the same endpoint is still unfinished (event order, not delivery order: a
+//! replay creates a newer delivery for an older event). The one that finishes (sent or dead) wakes the next
 //! ([`next_in_subject`]), so nothing waits for the sweeper.
 
 use std::time::Duration;
@@ -88,7 +89,7 @@ pub async fn claim(
              SELECT 1 FROM outbound_deliveries earlier
               WHERE earlier.endpoint_id = outbound_deliveries.endpoint_id
                 AND earlier.subject = outbound_deliveries.subject
-                AND earlier.id < outbound_deliveries.id
+                AND earlier.event_id < outbound_deliveries.event_id
                 AND earlier.status IN ('queued', 'processing', 'failed'))",
     );
     let sql = format!(
@@ -223,13 +224,13 @@ pub async fn next_in_subject(
     };
     let next: Option<(DeliveryId,)> = sqlx::query_as(
         "SELECT id FROM outbound_deliveries
-          WHERE endpoint_id = $1 AND subject = $2 AND id > $3
+          WHERE endpoint_id = $1 AND subject = $2 AND event_id > $3
             AND status IN ('queued', 'failed')
-          ORDER BY id LIMIT 1",
+          ORDER BY event_id LIMIT 1",
     )
     .bind(delivery.endpoint_id)
     .bind(subject)
-    .bind(delivery.id)
+    .bind(delivery.event_id)
     .fetch_optional(pool)
     .await?;
     Ok(next.map(|(id,)| id))
@@ -246,6 +247,20 @@ pub async fn queued_for_events(
           ORDER BY id",
     )
     .bind(events)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Up to `limit` queued deliveries, oldest first (a listener catching up after it
+/// (re)connected).
+pub async fn queued(pool: &PgPool, limit: i64) -> Result<Vec<DeliveryId>, sqlx::Error> {
+    let rows: Vec<(DeliveryId,)> = sqlx::query_as(
+        "SELECT id FROM outbound_deliveries
+          WHERE status = 'queued' AND next_attempt_at <= now()
+          ORDER BY id LIMIT $1",
+    )
+    .bind(limit)
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())

@@ -32,6 +32,7 @@ pub async fn run(ctx: Arc<JobContext>, mut stop: watch::Receiver<bool>) {
             let mut listener = PgListener::connect_with(&ctx.pool).await?;
             listener.listen(CHANNEL).await?;
             tracing::debug!("listening for outbound events");
+            catch_up(&ctx).await;
             loop {
                 let first = listener.recv().await?;
                 let mut events = vec![first];
@@ -63,6 +64,34 @@ pub async fn run(ctx: Arc<JobContext>, mut stop: watch::Receiver<bool>) {
         }
     }
 }
+
+/// Push every delivery still queued: what was committed while no listener heard it (this
+/// worker starting, or its listener reconnecting). A copy another worker pushed too is a
+/// harmless duplicate: only one claim takes the row.
+async fn catch_up(ctx: &JobContext) {
+    match deliveries::queued(&ctx.pool, CATCH_UP_LIMIT).await {
+        Ok(ids) if !ids.is_empty() => {
+            let jobs: Vec<OutboundJob> = ids
+                .into_iter()
+                .map(|id| OutboundJob {
+                    delivery_id: id.get(),
+                })
+                .collect();
+            tracing::info!(
+                deliveries = jobs.len(),
+                "pushing queued outbound deliveries"
+            );
+            ctx.queue.enqueue_after_commit(Queue::Outbound, &jobs).await;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read queued deliveries; the sweeper will push them")
+        }
+    }
+}
+
+/// Most queued deliveries pushed by one catch-up (the sweeper takes any beyond).
+const CATCH_UP_LIMIT: i64 = 50_000;
 
 /// Push the queued deliveries of the events this worker is first to claim.
 pub async fn push(ctx: &JobContext, events: &[i64]) {

@@ -414,3 +414,60 @@ async fn retry_after_is_waited_out_and_a_410_disables_the_endpoint(pool: PgPool)
             .expect("a dead-letter row");
     assert_eq!(queue, "outbound");
 }
+
+/// `hold.expiring` is sent once, `HOLD_REMINDER_SECS` before an unpaid hold with a
+/// checkout link lapses, with the link to send again.
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn an_unpaid_hold_about_to_lapse_is_reminded_once(pool: PgPool) {
+    let (_server, log) = receiver(&pool, |_, _| reply(200)).await;
+    let order =
+        crate::stripe_support::pending_order(&pool, "REMIND-1", 2, Duration::from_secs(30)).await;
+    let later =
+        crate::stripe_support::pending_order(&pool, "REMIND-2", 2, Duration::from_secs(3600)).await;
+    for id in [order.id, later.id] {
+        sqlx::query("UPDATE orders SET checkout_url = 'https://pay.example/' || id WHERE id = $1")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .expect("link set");
+    }
+    let worker = spawn_worker_with(pool.clone(), |env| {
+        env.insert("OUTBOUND_ALLOW_PRIVATE".into(), "true".into());
+        env.insert("HOLD_REMINDER_SECS".into(), "60".into());
+    })
+    .await;
+
+    wait_until("the reminder arrives", PATIENCE, || async {
+        log.accepted()
+            .iter()
+            .any(|g| g.event_type() == "hold.expiring")
+    })
+    .await;
+    // Later sweeps do not remind again.
+    for _ in 0..2 {
+        shopwire_worker::sweeper::remind_expiring_holds(&worker.context()).await;
+    }
+    let (events,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM outbox_events WHERE event_type = 'hold.expiring'")
+            .fetch_one(&pool)
+            .await
+            .expect("counts");
+    assert_eq!(events, 1, "one reminder event");
+    let reminders: Vec<Got> = log
+        .accepted()
+        .into_iter()
+        .filter(|g| g.event_type() == "hold.expiring")
+        .collect();
+    assert_eq!(
+        reminders.len(),
+        1,
+        "one reminder, for the hold that lapses soon"
+    );
+    let data = &reminders[0].event["data"];
+    assert_eq!(data["order_number"], order.number.as_str());
+    assert_eq!(
+        data["checkout_url"],
+        format!("https://pay.example/{}", order.id)
+    );
+    assert!(data["expires_at"].is_string());
+}
