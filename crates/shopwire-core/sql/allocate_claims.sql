@@ -18,10 +18,14 @@
 --   * otherwise (no overtaking: once one claim waits, everyone behind it waits too)
 --                                                   → waitlisted while the line is shorter than
 --                                                     p_waitlist_max, else sold_out
--- Waitlist entries past their expiry lapse first. Each decided claim's message records the
--- outcome. Returns one row per claim decided or promoted by this call.
+-- With p_cart_settle_secs (CART_MODE=live) a hold from a live gets no checkout job of its
+-- own: it joins its buyer's open cart for the streamer (opening one), whose one checkout
+-- job (key 'cart:' || id, subject the cart) is due p_cart_settle_secs after this hold, and
+-- that job is the one returned. Waitlist entries past their expiry lapse first. Each
+-- decided claim's message records the outcome. Returns one row per claim decided or
+-- promoted by this call.
 DROP FUNCTION IF EXISTS allocate_claims(BIGINT, DOUBLE PRECISION, TEXT, TEXT, INTEGER,
-                                        DOUBLE PRECISION, INTEGER);
+                                        DOUBLE PRECISION, INTEGER, TIMESTAMPTZ);
 CREATE OR REPLACE FUNCTION allocate_claims(
     p_product_id        BIGINT,
     p_ttl_secs          DOUBLE PRECISION,
@@ -30,7 +34,8 @@ CREATE OR REPLACE FUNCTION allocate_claims(
     p_waitlist_max      INTEGER,
     p_waitlist_ttl_secs DOUBLE PRECISION,
     p_max_open_holds    INTEGER,
-    p_settled_before    TIMESTAMPTZ
+    p_settled_before    TIMESTAMPTZ,
+    p_cart_settle_secs  DOUBLE PRECISION DEFAULT NULL  -- NULL: a checkout job per hold
 )
 RETURNS TABLE (
     claim_id        BIGINT,
@@ -52,6 +57,8 @@ DECLARE
     v_number    TEXT;
     v_job       BIGINT;
     v_outcome   TEXT;
+    v_cart      BIGINT;
+    v_settle    TIMESTAMPTZ;
     c           RECORD;
 BEGIN
     SELECT p.stock_on_hand - p.reserved, p.price_cents, p.currency
@@ -68,7 +75,7 @@ BEGIN
      WHERE product_id = p_product_id AND status = 'waiting';
 
     FOR c IN
-        SELECT cl.id, cl.message_id, cl.buyer, cl.quantity, cl.status
+        SELECT cl.id, cl.message_id, cl.buyer, cl.streamer, cl.quantity, cl.status
           FROM claims cl
          WHERE cl.product_id = p_product_id
            AND (cl.status = 'waiting'
@@ -116,7 +123,27 @@ BEGIN
             INSERT INTO reservations (order_id, product_id, quantity, expires_at)
             VALUES (v_order, p_product_id, c.quantity, now() + make_interval(secs => p_ttl_secs));
             v_job := NULL;
-            IF p_checkout_queue IS NOT NULL THEN
+            IF p_checkout_queue IS NOT NULL AND p_cart_settle_secs IS NOT NULL
+               AND c.streamer IS NOT NULL THEN
+                v_settle := now() + make_interval(secs => p_cart_settle_secs);
+                INSERT INTO carts (buyer, streamer, currency, settle_at)
+                VALUES (c.buyer, c.streamer, v_currency, v_settle)
+                ON CONFLICT (buyer, streamer, currency) WHERE status = 'open'
+                DO UPDATE SET settle_at = greatest(carts.settle_at, EXCLUDED.settle_at),
+                              updated_at = now()
+                RETURNING id, settle_at INTO v_cart, v_settle;
+                UPDATE orders SET cart_id = v_cart WHERE id = v_order;
+                -- A job already running or retrying keeps its time: it closes the cart
+                -- with this hold in it.
+                INSERT INTO jobs (queue, inbox_id, subject_id, idempotency_key, next_attempt_at)
+                SELECT p_checkout_queue, m.inbox_id, v_cart, 'cart:' || v_cart, v_settle
+                  FROM messages m WHERE m.id = c.message_id
+                ON CONFLICT (idempotency_key) DO UPDATE
+                   SET next_attempt_at = CASE WHEN jobs.status = 'queued'
+                                              THEN EXCLUDED.next_attempt_at
+                                              ELSE jobs.next_attempt_at END
+                RETURNING id INTO v_job;
+            ELSIF p_checkout_queue IS NOT NULL THEN
                 INSERT INTO jobs (queue, inbox_id, subject_id, idempotency_key)
                 SELECT p_checkout_queue, m.inbox_id, v_order, p_checkout_key || v_number
                   FROM messages m WHERE m.id = c.message_id

@@ -136,7 +136,7 @@ END;
 $$;
 
 -- An order's checkout link (the link to send) and its moves to paid, expired, refunded
--- or cancelled.
+-- or cancelled. The link of an order in a live cart is its cart's, sent once by the cart.
 CREATE OR REPLACE FUNCTION orders_emit_event() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -144,7 +144,7 @@ DECLARE
 BEGIN
     SELECT id INTO v_claim FROM claims WHERE order_id = NEW.id;
     IF NEW.checkout_url IS NOT NULL AND NEW.checkout_url IS DISTINCT FROM OLD.checkout_url
-       AND NEW.status = 'pending' THEN
+       AND NEW.status = 'pending' AND NEW.cart_id IS NULL THEN
         PERFORM emit_event('order.checkout_ready',
                            'order:' || NEW.id || ':checkout:' || md5(NEW.checkout_url),
                            'order:' || NEW.id, NEW.id, v_claim, order_event_data(NEW.id));
@@ -154,6 +154,33 @@ BEGIN
         PERFORM emit_event('order.' || NEW.status, 'order:' || NEW.id || ':' || NEW.status,
                            'order:' || NEW.id, NEW.id, v_claim, order_event_data(NEW.id));
     END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- A live cart's checkout link (CART_MODE=live): one `order.checkout_ready` for the cart,
+-- naming every order its session charges for. `expires_at` is the earliest hold's expiry.
+CREATE OR REPLACE FUNCTION carts_emit_event() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_data JSONB;
+BEGIN
+    SELECT jsonb_build_object(
+               'cart_id', NEW.id,
+               'order_numbers', jsonb_agg(o.order_number ORDER BY o.id),
+               'buyer', NEW.buyer,
+               'streamer', NEW.streamer,
+               'checkout_url', NEW.checkout_url,
+               'expires_at', min(r.expires_at),
+               'amount_cents', sum(o.total_cents),
+               'currency', NEW.currency)
+      INTO v_data
+      FROM orders o
+      LEFT JOIN reservations r ON r.order_id = o.id
+     WHERE o.cart_id = NEW.id AND o.checkout_session_id = NEW.checkout_session_id;
+    PERFORM emit_event('order.checkout_ready',
+                       'cart:' || NEW.id || ':checkout:' || md5(NEW.checkout_url),
+                       'cart:' || NEW.id, NULL, NULL, v_data);
     RETURN NULL;
 END;
 $$;
@@ -173,3 +200,9 @@ CREATE OR REPLACE TRIGGER orders_event_on_change
     FOR EACH ROW WHEN (NEW.status IS DISTINCT FROM OLD.status
                        OR NEW.checkout_url IS DISTINCT FROM OLD.checkout_url)
     EXECUTE FUNCTION orders_emit_event();
+
+CREATE OR REPLACE TRIGGER carts_event_on_checkout
+    AFTER UPDATE OF checkout_url ON carts
+    FOR EACH ROW WHEN (NEW.checkout_url IS NOT NULL
+                       AND NEW.checkout_url IS DISTINCT FROM OLD.checkout_url)
+    EXECUTE FUNCTION carts_emit_event();

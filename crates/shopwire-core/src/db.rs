@@ -5,6 +5,7 @@
 //! integration test against a real Postgres.
 
 pub mod buyers;
+pub mod carts;
 pub mod claims;
 pub mod dead_letters;
 pub mod endpoints;

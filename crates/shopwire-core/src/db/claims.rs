@@ -165,11 +165,24 @@ type DecidedRow = (
     Option<i32>,
 );
 
-/// Decide the variant's due claims and serve its waitlist, in one transaction.
+/// Decide the variant's due claims and serve its waitlist, in one transaction; each new
+/// hold gets a checkout job of its own (`CART_MODE=per_claim`).
 pub async fn allocate(
     pool: &PgPool,
     product_id: i64,
     rules: &AllocationRules<'_>,
+) -> Result<Allocation, sqlx::Error> {
+    allocate_with_carts(pool, product_id, rules, None).await
+}
+
+/// [`allocate`], and with `cart_settle` (`CART_MODE=live`) each new hold from a live joins
+/// its buyer's open cart instead ([`super::carts`]): the hold's `checkout_job` is then the
+/// cart's, due `cart_settle` after this hold.
+pub async fn allocate_with_carts(
+    pool: &PgPool,
+    product_id: i64,
+    rules: &AllocationRules<'_>,
+    cart_settle: Option<Duration>,
 ) -> Result<Allocation, sqlx::Error> {
     let mut tx = pool.begin().await?;
     // The earliest buyer message still unread, less the window: claims that arrived before
@@ -186,7 +199,7 @@ pub async fn allocate(
         unread.map(|at| at - chrono::Duration::from_std(rules.order_window).unwrap_or_default())
     };
     let rows: Vec<DecidedRow> =
-        sqlx::query_as("SELECT * FROM allocate_claims($1, $2, $3, $4, $5, $6, $7, $8)")
+        sqlx::query_as("SELECT * FROM allocate_claims($1, $2, $3, $4, $5, $6, $7, $8, $9)")
             .bind(product_id)
             .bind(rules.hold.as_secs_f64())
             .bind(rules.checkout.map(|(queue, _)| queue))
@@ -195,6 +208,7 @@ pub async fn allocate(
             .bind(rules.waitlist_ttl.as_secs_f64())
             .bind(i32::try_from(rules.max_open_holds).unwrap_or(i32::MAX))
             .bind(settled_before)
+            .bind(cart_settle.map(|settle| settle.as_secs_f64()))
             .fetch_all(&mut *tx)
             .await?;
     let (next_due,): (Option<DateTime<Utc>>,) = sqlx::query_as(
