@@ -4,9 +4,19 @@
 #
 #   scripts/bench.sh                 # REPEATS=3 full runs (~10 s per load run)
 #   QUICK=1 scripts/bench.sh         # short runs, to check the harness end to end
+#   SCENARIOS=outbound scripts/bench.sh   # only some scenarios
+#
+# Outbound (issue #13): a fresh worker with OUTBOUND_ALLOW_PRIVATE=true delivers to a receiver
+# inside shopwire-bench (127.0.0.1, registered as the one endpoint, answers 200 at once). Buy
+# comments at E2E_RATE for the load duration time each claim event from its commit (the
+# event's occurred_at) to its arrival; then one statement emits OUTBOUND_BACKLOG events with
+# the worker running, timed from that commit to the last arrival (deliveries/s), next to the
+# receiver's own rate under plain HTTP load at the worker's concurrency; the worker's VmHWM is
+# read after each part.
 #
 # Environment (all optional):
 #   REPEATS=3            runs per scenario; the table shows medians
+#   SCENARIOS=all        or a comma list of: ingest e2e hot-sku spread outbound pgbench
 #   QUICK=0|1            short runs (2 s loads, 2 s pgbench, smaller spread run)
 #   BUILD=1|0            0: skip `cargo build --release`, use the binaries in target/release
 #   BENCH_DB=shopwire_bench   scratch database: DROPPED and recreated (never `test`/`shopwire`)
@@ -14,6 +24,7 @@
 #   REDIS_URL=redis://127.0.0.1:6379                 keys under QUEUE_PREFIX are deleted
 #   QUEUE_PREFIX=shopwire-bench
 #   INGEST_CONCURRENCY=64  E2E_RATE=200  HOT_BUYERS=500  HOT_STOCK=50  SPREAD_SKUS=100
+#   OUTBOUND_BACKLOG=10000  events the outbound drain inserts at once
 #   CLAIM_ORDER_WINDOW_MS=300  the worker's fairness window; the e2e targets are window + 25 / 150 ms
 #   WAITLIST_MAX=50      the worker's waitlist per variant: in hot-sku the 50 losers after the 50
 #                        holders are waitlisted and the other 400 sold out (both are decisions)
@@ -28,6 +39,8 @@ source scripts/lib.sh
 
 REPEATS="${REPEATS:-3}"
 QUICK="${QUICK:-0}"
+SCENARIOS="${SCENARIOS:-all}"
+OUTBOUND_BACKLOG="${OUTBOUND_BACKLOG:-10000}"
 BENCH_DB="${BENCH_DB:-shopwire_bench}"
 PG_BASE_URL="${PG_BASE_URL:-postgres://postgres@127.0.0.1:5432}"
 REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
@@ -53,6 +66,13 @@ fi
 [[ "$BENCH_DB" =~ ^[A-Za-z0-9_]+$ ]] || die "BENCH_DB must be a plain database name"
 [[ "$CLAIM_ORDER_WINDOW_MS" =~ ^[0-9]+$ ]] || die "CLAIM_ORDER_WINDOW_MS must be a number of milliseconds"
 [[ "$WAITLIST_MAX" =~ ^[0-9]+$ ]] || die "WAITLIST_MAX must be a non-negative integer"
+[[ "$OUTBOUND_BACKLOG" =~ ^[1-9][0-9]*$ ]] || die "OUTBOUND_BACKLOG must be a positive integer"
+for s in ${SCENARIOS//,/ }; do
+  case "$s" in all | ingest | e2e | hot-sku | spread | outbound | pgbench) ;;
+  *) die "SCENARIOS: unknown scenario '$s' (all, ingest, e2e, hot-sku, spread, outbound, pgbench)" ;;
+  esac
+done
+want() { [[ ",$SCENARIOS," == *",all,"* || ",$SCENARIOS," == *",$1,"* ]]; }
 case "$BENCH_DB" in test | shopwire | postgres | template0 | template1)
   die "BENCH_DB=$BENCH_DB would be dropped; choose a scratch name" ;;
 esac
@@ -180,9 +200,9 @@ psql "$PG_BASE_URL/postgres" -qc "CREATE DATABASE \"$BENCH_DB\""
 flush_redis
 "$bin/shopwire-admin" migrate >"$work/migrate.log" 2>&1 || die "migrations failed (log: $work/migrate.log)"
 
-start ceiling "$bin/shopwire-bench" ceiling-server --port "$CEILING_PORT"
+want ingest && start ceiling "$bin/shopwire-bench" ceiling-server --port "$CEILING_PORT"
 start web "$bin/shopwire-web"
-wait_ready ceiling "http://127.0.0.1:$CEILING_PORT/ready"
+want ingest && wait_ready ceiling "http://127.0.0.1:$CEILING_PORT/ready"
 wait_ready web "http://127.0.0.1:$WEB_PORT/ready"
 web="http://127.0.0.1:$WEB_PORT"
 ceiling="http://127.0.0.1:$CEILING_PORT"
@@ -190,6 +210,7 @@ ceiling="http://127.0.0.1:$CEILING_PORT"
 # --- Ingest: web and ceiling interleaved, without the worker (the ceiling has none) ----------
 load=(--concurrency "$INGEST_CONCURRENCY" --duration "$LOAD_SECS" --warmup "$WARMUP")
 for ((r = 1; r <= REPEATS; r++)); do
+  want ingest || break
   reset_db
   bench "ingest ceiling closed #$r" ingest --url "$ceiling" --target ceiling "${load[@]}"
   bench "ingest web closed #$r" ingest --url "$web" --target web "${load[@]}"
@@ -203,28 +224,53 @@ for ((r = 1; r <= REPEATS; r++)); do
 done
 
 # --- Through the worker: e2e, hot SKU, spread SKUs --------------------------------------------
-reset_db
-flush_redis
-start worker "$bin/shopwire-worker"
-wait_ready worker "http://127.0.0.1:$WORKER_PORT/ready"
-for ((r = 1; r <= REPEATS; r++)); do
+if want e2e || want hot-sku || want spread; then
   reset_db
-  bench "e2e @$E2E_RATE/s #$r" e2e --url "$web" --rate "$E2E_RATE" --duration "$LOAD_SECS"
-  reset_db
-  bench "hot-sku $HOT_BUYERS/$HOT_STOCK #$r" hot-sku --url "$web" --buyers "$HOT_BUYERS" --stock "$HOT_STOCK"
-  reset_db
-  bench "spread $SPREAD_BUYERS over $SPREAD_SKUS #$r" hot-sku --url "$web" --name spread \
-    --skus "$SPREAD_SKUS" --buyers "$SPREAD_BUYERS" --stock 1000000 --concurrency "$INGEST_CONCURRENCY" \
-    --stamps send
-done
+  flush_redis
+  start worker "$bin/shopwire-worker"
+  wait_ready worker "http://127.0.0.1:$WORKER_PORT/ready"
+  for ((r = 1; r <= REPEATS; r++)); do
+    if want e2e; then
+      reset_db
+      bench "e2e @$E2E_RATE/s #$r" e2e --url "$web" --rate "$E2E_RATE" --duration "$LOAD_SECS"
+    fi
+    if want hot-sku; then
+      reset_db
+      bench "hot-sku $HOT_BUYERS/$HOT_STOCK #$r" hot-sku --url "$web" --buyers "$HOT_BUYERS" --stock "$HOT_STOCK"
+    fi
+    if want spread; then
+      reset_db
+      bench "spread $SPREAD_BUYERS over $SPREAD_SKUS #$r" hot-sku --url "$web" --name spread \
+        --skus "$SPREAD_SKUS" --buyers "$SPREAD_BUYERS" --stock 1000000 --concurrency "$INGEST_CONCURRENCY" \
+        --stamps send
+    fi
+  done
 
-# VmHWM is the peak since start: the web's covers ingest saturation, the worker's the above.
-printf '{"scenario":"rss","target":"web","rss_mib":%s}\n' "$(rss_mib "$web_pid")" >>"$runs"
-printf '{"scenario":"rss","target":"worker","rss_mib":%s}\n' "$(rss_mib "$worker_pid")" >>"$runs"
+  # VmHWM is the peak since start: the web's covers ingest saturation, the worker's the above.
+  printf '{"scenario":"rss","target":"web","rss_mib":%s}\n' "$(rss_mib "$web_pid")" >>"$runs"
+  printf '{"scenario":"rss","target":"worker","rss_mib":%s}\n' "$(rss_mib "$worker_pid")" >>"$runs"
+  kill "$worker_pid" 2>/dev/null || true
+  wait "$worker_pid" 2>/dev/null || true
+fi
+
+# --- Outbound events: a fresh worker allowed to deliver to the harness on 127.0.0.1 ----------
+if want outbound; then
+  reset_db
+  flush_redis
+  start outbound_worker env OUTBOUND_ALLOW_PRIVATE=true "$bin/shopwire-worker"
+  wait_ready outbound_worker "http://127.0.0.1:$WORKER_PORT/ready"
+  # shellcheck disable=SC2154 # set by `start`
+  for ((r = 1; r <= REPEATS; r++)); do
+    reset_db
+    bench "outbound @$E2E_RATE/s, drain $OUTBOUND_BACKLOG #$r" outbound --url "$web" --rate "$E2E_RATE" \
+      --duration "$LOAD_SECS" --backlog "$OUTBOUND_BACKLOG" --worker-pid "$outbound_worker_pid"
+  done
+fi
 
 # --- pgbench reference: bare SELECT … FOR UPDATE + UPDATE + INSERT, hot row and spread rows ---
-psql "$DATABASE_URL" -q -f bench/pgbench/setup.sql >/dev/null
+want pgbench && psql "$DATABASE_URL" -q -f bench/pgbench/setup.sql >/dev/null
 for ((r = 1; r <= REPEATS; r++)); do
+  want pgbench || break
   for variant in hot spread; do
     rows=1
     [[ "$variant" == spread ]] && rows=100
@@ -263,6 +309,13 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
     "$REPEATS" "$QUICK" "$LOAD_SECS" "$INGEST_CONCURRENCY" "$PGBENCH_SECS"
   printf -- '- Worker claim settings: CLAIM_ORDER_WINDOW_MS=%s, WAITLIST_MAX=%s\n' \
     "$CLAIM_ORDER_WINDOW_MS" "$WAITLIST_MAX"
+  [[ "$SCENARIOS" == all ]] || printf -- '- Scenarios: %s only\n' "$SCENARIOS"
+  if want outbound; then
+    printf -- '- Outbound: a fresh worker (OUTBOUND_ALLOW_PRIVATE=true, WORKER_CONCURRENCY=%s) delivering to\n' \
+      "${WORKER_CONCURRENCY:-8}"
+    printf '  the receiver inside shopwire-bench; claims at %s/s for %s s, then a backlog of %s events\n' \
+      "$E2E_RATE" "$LOAD_SECS" "$OUTBOUND_BACKLOG"
+  fi
   printf -- '- Load generator, servers, Postgres and Redis on the same machine; shared machines are noisy:\n'
   printf '  compare ratios from the same run, not absolute figures across runs.\n\n'
   printf '%s\n\n' "$table"

@@ -33,6 +33,9 @@ pub enum Command {
     /// N buyers racing for SKUs with k units each, sent at once: time until every claim is
     /// decided, exactly the right number of holds, and the earliest messages hold them.
     HotSku(HotSkuArgs),
+    /// Outbound events to an in-process receiver: commit → receipt latency of claim events
+    /// at a fixed comment rate, then the drain rate of a 10,000-event backlog.
+    Outbound(OutboundArgs),
     /// The reference ceiling: read body, verify HMAC, one Postgres INSERT, one Redis LPUSH, 200.
     CeilingServer(CeilingArgs),
     /// Medians of repeated runs (JSON lines) as the Markdown results table.
@@ -221,6 +224,28 @@ pub struct HotSkuArgs {
     pub db: DbArgs,
     #[command(flatten)]
     pub claims: ClaimArgs,
+}
+
+/// `outbound`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutboundArgs {
+    /// The comment load of the latency part (`--rate`, `--duration`).
+    #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
+    pub signing: SigningArgs,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Events inserted at once (one statement) for the drain part.
+    #[arg(long, default_value_t = 10_000)]
+    pub backlog: u64,
+    /// Connections of the plain-HTTP reference load on the receiver: the worker's
+    /// `WORKER_CONCURRENCY` (its outbound queue runs that many deliveries at once).
+    #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 8)]
+    pub worker_concurrency: usize,
+    /// The worker's pid: its VmHWM and VmRSS are read at the end of each part.
+    #[arg(long)]
+    pub worker_pid: Option<u32>,
 }
 
 /// `ceiling-server`.

@@ -3,3 +3,4 @@
 pub mod e2e;
 pub mod hot_sku;
 pub mod ingest;
+pub mod outbound;

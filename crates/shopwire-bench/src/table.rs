@@ -278,6 +278,8 @@ fn rows(r: &Records) -> Vec<Row> {
         runs: runs(spread),
     });
 
+    outbound_rows(r, &mut rows);
+
     for (process, limit, target) in [("web", 64.0, "< 64 MiB"), ("worker", 128.0, "< 128 MiB")] {
         let v = r.median("rss", process, None, "rss_mib");
         rows.push(Row {
@@ -291,6 +293,83 @@ fn rows(r: &Records) -> Vec<Row> {
         });
     }
     rows
+}
+
+/// Issue #13: claim events commit → receipt, the backlog drain and the worker's memory.
+fn outbound_rows(r: &Records, rows: &mut Vec<Row>) {
+    let at = |key: &str| r.median("outbound", "web", None, key);
+    let rate = at("rate").map_or(String::new(), |(v, _)| format!(" at {v:.0} claims/s"));
+    for (pct, limit) in [("p50", 50.0), ("p99", 250.0)] {
+        let v = at(&format!("{pct}_ms"));
+        // The same events timed from two other starts, for reading the figure.
+        let also: Vec<String> = [
+            ("notify_", "from NOTIFY"),
+            ("comment_", "from comment send"),
+        ]
+        .iter()
+        .filter_map(|(key, label)| {
+            at(&format!("{key}{pct}_ms")).map(|(v, _)| format!("{label} {v:.1}"))
+        })
+        .collect();
+        rows.push(Row {
+            what: format!(
+                "Outbound claim.* event, commit (occurred_at) → receipt {pct}{rate} (ms)"
+            ),
+            ours: v.map(|(v, _)| match also.is_empty() {
+                true => format!("{v:.1}"),
+                false => format!("{v:.1} ({})", also.join("; ")),
+            }),
+            reference: None,
+            ratio: None,
+            target: format!("≤ {limit:.0} ms"),
+            pass: v.map(|(v, _)| v <= limit),
+            runs: runs(v),
+        });
+    }
+
+    let drain = at("drain_per_s");
+    let backlog = at("backlog").map_or("N".into(), |(v, _)| format!("{v:.0}"));
+    let ok = r.values("outbound", "web", None, "drain_ok");
+    let all_ok = !ok.is_empty() && ok.iter().all(|&ok| ok == 1.0);
+    let reference = at("reference_per_s");
+    let connections = at("reference_concurrency")
+        .map_or(String::new(), |(v, _)| format!(" at {v:.0} connections"));
+    let ratio = ratio_of(drain, reference);
+    rows.push(Row {
+        what: format!(
+            "Outbound drain of {backlog} events by one worker (deliveries/s, commit → last receipt)"
+        ),
+        ours: drain.map(|(v, _)| {
+            let missing = if all_ok { "" } else { ", NOT all delivered" };
+            format!("{v:.0}{missing}")
+        }),
+        reference: reference
+            .map(|(v, _)| format!("{v:.0}/s (the receiver alone, plain HTTP{connections})")),
+        ratio,
+        target: "≥ 2000/s".into(),
+        pass: drain.map(|(v, _)| v >= 2000.0 && all_ok),
+        runs: runs(drain),
+    });
+
+    let latency = at("latency_hwm_mib");
+    let drained = at("drain_hwm_mib");
+    let peak = latency
+        .into_iter()
+        .chain(drained)
+        .map(|(v, _)| v)
+        .reduce(f64::max);
+    rows.push(Row {
+        what: "worker peak RSS in the outbound run (VmHWM, MiB, after each part)".into(),
+        ours: peak.map(|_| {
+            let part = |v: Option<(f64, usize)>| v.map_or("?".into(), |(v, _)| format!("{v:.1}"));
+            format!("latency {}, drain {}", part(latency), part(drained))
+        }),
+        reference: None,
+        ratio: None,
+        target: "< 128 MiB".into(),
+        pass: peak.map(|v| v < 128.0),
+        runs: runs(drained),
+    });
 }
 
 fn ratio_of(ours: Option<(f64, usize)>, reference: Option<(f64, usize)>) -> Option<f64> {
@@ -446,6 +525,52 @@ not json at all
         ));
         assert!(line(&zero, "E2E buy comment → hold p50").contains("= 25 ms"));
         assert!(line(&zero, "E2E buy comment → hold p99").contains("| pass |"));
+    }
+
+    #[test]
+    fn outbound_rows_state_the_targets_and_the_drain_needs_every_event() {
+        let input = r#"
+{"scenario":"outbound","target":"web","rate":200,"p50_ms":12.0,"p99_ms":300.0,"notify_p50_ms":9.0,"notify_p99_ms":200.0,"comment_p50_ms":330.0,"comment_p99_ms":700.0,"backlog":10000,"drain_per_s":2500,"drain_ok":true,"reference_per_s":5000,"reference_concurrency":8,"latency_hwm_mib":20.0,"drain_hwm_mib":30.5}
+"#;
+        let table = render(&Records::parse(input));
+        let p50 = line(
+            &table,
+            "Outbound claim.* event, commit (occurred_at) → receipt p50 at 200 claims/s",
+        );
+        assert!(
+            p50.contains("| 12.0 (from NOTIFY 9.0; from comment send 330.0) |")
+                && p50.contains("≤ 50 ms")
+                && p50.contains("| pass |"),
+            "{p50}"
+        );
+        let p99 = line(
+            &table,
+            "Outbound claim.* event, commit (occurred_at) → receipt p99",
+        );
+        assert!(
+            p99.contains("≤ 250 ms") && p99.contains("**miss**"),
+            "{p99}"
+        );
+        let drain = line(&table, "Outbound drain of 10000 events");
+        assert!(
+            drain.contains("| 2500 |") && drain.contains("0.50×") && drain.contains("| pass |"),
+            "{drain}"
+        );
+        let rss = line(&table, "worker peak RSS in the outbound run");
+        assert!(
+            rss.contains("latency 20.0, drain 30.5") && rss.contains("| pass |"),
+            "{rss}"
+        );
+
+        let lost = render(&Records::parse(
+            &input.replace(r#""drain_ok":true"#, r#""drain_ok":false"#),
+        ));
+        let drain = line(&lost, "Outbound drain");
+        assert!(
+            drain.contains("NOT all delivered") && drain.contains("**miss**"),
+            "{drain}"
+        );
+        assert!(line(&render(&Records::default()), "Outbound drain").contains("not run"));
     }
 
     #[test]
