@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use shopwire_core::config::{ClaimSettings, Settings};
+use shopwire_core::config::{CartMode, ClaimSettings, Settings};
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
@@ -42,6 +42,9 @@ pub struct JobContext {
     pub reservation_ttl: Duration,
     /// Claim quantities, fairness window, waitlists, buyer limits, lineup.
     pub claims: ClaimSettings,
+    /// `CART_SETTLE_SECS` with `CART_MODE=live` (a buyer's holds from one live share one
+    /// Checkout Session, made this long after the last); `None` in `per_claim` mode.
+    pub cart_settle: Option<Duration>,
     /// A message's own time older than this (the signature tolerance) counts as its
     /// arrival when claims are ordered.
     pub message_time_tolerance: Duration,
@@ -90,6 +93,8 @@ impl JobContext {
             buy_threshold: settings.buy_intent_threshold,
             reservation_ttl: settings.reservation_ttl,
             claims: settings.claims,
+            cart_settle: (settings.outbound.cart_mode == CartMode::Live)
+                .then_some(settings.outbound.cart_settle),
             message_time_tolerance: Duration::from_secs(
                 u64::try_from(settings.signature_tolerance_secs).unwrap_or(300),
             ),

@@ -1,6 +1,7 @@
 //! Job handlers, one file per job, and the one runner they all run under.
 
 pub mod allocate_claims;
+pub mod create_cart_checkout;
 pub mod create_checkout;
 pub mod expire_checkout;
 pub mod deliver_event;

@@ -14,7 +14,9 @@ use shopwire_core::config::Settings;
 
 use crate::jobs::JobError;
 
-pub use checkout_sessions::{CheckoutSession, NewCheckoutSession, SessionState};
+pub use checkout_sessions::{
+    CartLineItem, CheckoutSession, NewCartSession, NewCheckoutSession, SessionState,
+};
 pub use payments::Refund;
 
 /// The API version requests are rendered at (the one the webhook fixtures use).

@@ -60,9 +60,13 @@ pub fn rules(ctx: &JobContext) -> AllocationRules<'static> {
 
 /// Allocate `product_id`'s due claims now; push the new orders' checkout jobs and schedule
 /// the next run when claims are still waiting for their window. Returns what was decided
-/// (`None` when the allocation failed and was rescheduled).
+/// (`None` when the allocation failed and was rescheduled). With `CART_MODE=live` a hold's
+/// checkout job is its cart's, due later: the runner finds it early and schedules it for
+/// its time, so the cart settles on time without a sweep.
 pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
-    let allocation = match claims::allocate(&ctx.pool, product_id, &rules(ctx)).await {
+    let allocated =
+        claims::allocate_with_carts(&ctx.pool, product_id, &rules(ctx), ctx.cart_settle).await;
+    let allocation = match allocated {
         Ok(allocation) => allocation,
         Err(e) => {
             tracing::warn!(error = %e, "allocation failed; retrying shortly");

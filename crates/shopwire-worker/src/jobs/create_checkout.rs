@@ -9,15 +9,15 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use shopwire_core::db::jobs::{self, ClaimedJob};
 use shopwire_core::db::orders;
 use shopwire_core::domain::Money;
 use shopwire_core::jobs::Queue;
 
 use super::JobError;
-use crate::attempt::commit;
 use super::{reply_to_buyer, run_job};
+use crate::attempt::commit;
 use crate::context::JobContext;
 use crate::stripe::NewCheckoutSession;
 
@@ -40,25 +40,12 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
     let expires_at = order.expires_at.ok_or_else(|| {
         JobError::permanent(format!("order {} has no reservation", order.order_number))
     })?;
-    let earliest =
-        Utc::now() + chrono::Duration::from_std(MIN_SESSION_LIFETIME).unwrap_or_default();
-    // The total in its currency's minor unit as Stripe counts it (¥1,500 is 1500, $79.99
-    // is 7999), copied from the product's price when the order was made. `inventory set`
-    // refuses prices Stripe cannot charge; a row from before that check fails here, with
-    // our reason, instead of as Stripe's 400.
-    let total = Money::from_stored(order.total_cents, &order.currency)
-        .map_err(|e| JobError::permanent(format!("order {}: {e}", order.order_number)))?;
-    total
-        .check_stripe_charge()
-        .map_err(|e| JobError::permanent(format!("order {}: {e}", order.order_number)))?;
-    // One line item of `quantity` units when the total divides evenly into amounts Stripe
-    // can charge, else the whole total as a single unit: the buyer is charged exactly the
-    // order's total either way.
-    let step = total.currency.stripe_step();
-    let (quantity, unit_amount) = match order.quantity {
-        q if q > 0 && total.minor % (i64::from(q) * step) == 0 => (q, total.minor / i64::from(q)),
-        _ => (1, total.minor),
-    };
+    let (total, quantity, unit_amount) = line_item(
+        &order.order_number,
+        order.quantity,
+        order.total_cents,
+        &order.currency,
+    )?;
     let name = order.title.as_deref().unwrap_or(&order.order_number);
     let rendered = stripe.render_checkout_session(&NewCheckoutSession {
         order_number: &order.order_number,
@@ -66,7 +53,7 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
         currency: total.currency.code(),
         unit_amount,
         quantity,
-        expires_at: expires_at.max(earliest).timestamp(),
+        expires_at: session_expiry(expires_at),
     });
     let body = jobs::fix_request(&ctx.pool, claimed, rendered).await?;
     let session = stripe
@@ -75,6 +62,41 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
     finish(ctx, claimed, Some((order_id, &session.id, &session.url))).await?;
     tracing::info!(order = %order.order_number, session = %session.id, "checkout session created");
     Ok("processed")
+}
+
+/// The session's `expires_at` (unix seconds) for a hold lapsing at `hold_expires`: never
+/// sooner than Stripe accepts.
+pub(crate) fn session_expiry(hold_expires: DateTime<Utc>) -> i64 {
+    let earliest =
+        Utc::now() + chrono::Duration::from_std(MIN_SESSION_LIFETIME).unwrap_or_default();
+    hold_expires.max(earliest).timestamp()
+}
+
+/// An order as a line item: its total and `(quantity, unit_amount)`.
+pub(crate) fn line_item(
+    order_number: &str,
+    quantity: i32,
+    total_cents: i64,
+    currency: &str,
+) -> Result<(Money, i32, i64), JobError> {
+    // The total in its currency's minor unit as Stripe counts it (¥1,500 is 1500, $79.99
+    // is 7999), copied from the product's price when the order was made. `inventory set`
+    // refuses prices Stripe cannot charge; a row from before that check fails here, with
+    // our reason, instead of as Stripe's 400.
+    let total = Money::from_stored(total_cents, currency)
+        .map_err(|e| JobError::permanent(format!("order {order_number}: {e}")))?;
+    total
+        .check_stripe_charge()
+        .map_err(|e| JobError::permanent(format!("order {order_number}: {e}")))?;
+    // One line item of `quantity` units when the total divides evenly into amounts Stripe
+    // can charge, else the whole total as a single unit: the buyer is charged exactly the
+    // order's total either way.
+    let step = total.currency.stripe_step();
+    let (quantity, unit_amount) = match quantity {
+        q if q > 0 && total.minor % (i64::from(q) * step) == 0 => (q, total.minor / i64::from(q)),
+        _ => (1, total.minor),
+    };
+    Ok((total, quantity, unit_amount))
 }
 
 /// Store the session (if any) and mark the job processed, in one transaction.

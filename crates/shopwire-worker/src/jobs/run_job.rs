@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use shopwire_core::db::inbox::AfterFailure;
 use shopwire_core::db::jobs::{self, ClaimedJob, JobId};
-use shopwire_core::db::{orders, payments};
+use shopwire_core::db::{carts, orders, payments};
 use shopwire_core::jobs::{JobRef, Queue};
 
 use super::runner::{self, JobKind};
-use super::{create_checkout, expire_checkout, refund_payment, reply_to_buyer, score_trends};
+use super::{
+    create_cart_checkout, create_checkout, expire_checkout, refund_payment, reply_to_buyer,
+    score_trends,
+};
 use crate::attempt::JobError;
 use crate::context::JobContext;
 
@@ -111,13 +114,16 @@ pub async fn stripe_order<'a>(
     Ok((order_id, stripe, order))
 }
 
-/// The checkout queue carries every Stripe call about an order; its key says which.
+/// The checkout queue carries every Stripe call about an order or a live cart; its key
+/// says which.
 async fn stripe_call(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static str, JobError> {
     let key = claimed.idempotency_key.as_str();
     if key.starts_with(orders::EXPIRE_SESSION_KEY_PREFIX) {
         expire_checkout::attempt(ctx, claimed).await
     } else if key.starts_with(refund_payment::KEY_PREFIX) {
         refund_payment::attempt(ctx, claimed).await
+    } else if key.starts_with(carts::JOB_KEY_PREFIX) {
+        create_cart_checkout::attempt(ctx, claimed).await
     } else {
         create_checkout::attempt(ctx, claimed).await
     }

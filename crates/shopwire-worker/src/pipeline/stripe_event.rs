@@ -7,6 +7,7 @@
 //! Stripe event id) in the same transaction as the order change and the inbox mark, and
 //! order status only moves forward: a late or repeated event is recorded, not applied.
 
+use shopwire_core::db::carts;
 use shopwire_core::db::inbox::Claimed;
 use shopwire_core::db::jobs::{self, JobId};
 use shopwire_core::db::orders::{self, LatePayment, ReleasedAs};
@@ -15,8 +16,8 @@ use shopwire_core::domain::InboxStatus;
 use shopwire_core::jobs::Queue;
 use sqlx::PgConnection;
 
-use crate::context::JobContext;
 use crate::attempt::{JobError, commit};
+use crate::context::JobContext;
 use crate::jobs::{refund_payment, run_job};
 use crate::stripe::event::{Event, IdOrObject, StripeObject};
 
@@ -127,17 +128,35 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
         refs.payment_intent = disputed_intent.as_deref();
     }
     let mut tx = ctx.pool.begin().await?;
-    let found = orders::find_for_stripe(
-        &mut tx,
-        refs.order_number,
-        refs.session_id,
-        refs.payment_intent,
-    )
-    .await?;
-    let Some(order) = (match found {
-        Some(id) => payments::lock_order(&mut tx, id).await?,
-        None => None,
-    }) else {
+    // A live cart's session is about each of its orders (`CART_MODE=live`).
+    let cart = cart_reference(&event);
+    let in_cart =
+        carts::orders_for_stripe(&mut tx, cart, refs.session_id, refs.payment_intent).await?;
+    if let (Some(cart), true) = (cart, in_cart.is_empty()) {
+        // The session was made but not stored yet (or never will be: the job dies).
+        return Err(JobError::transient(format!(
+            "{} names cart {cart}, whose session is not stored yet",
+            event.kind
+        )));
+    }
+    let found = if in_cart.is_empty() {
+        orders::find_for_stripe(
+            &mut tx,
+            refs.order_number,
+            refs.session_id,
+            refs.payment_intent,
+        )
+        .await?
+        .into_iter()
+        .collect()
+    } else {
+        in_cart
+    };
+    let mut locked = Vec::with_capacity(found.len());
+    for id in found {
+        locked.extend(payments::lock_order(&mut tx, id).await?);
+    }
+    if locked.is_empty() {
         if let Some(number) = refs.order_number {
             return Err(JobError::permanent(format!(
                 "{} names order {number}, which does not exist",
@@ -147,47 +166,66 @@ pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, J
         tracing::info!(event_type = %event.kind, "not one of our orders; ignored");
         metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => "ignored").increment(1);
         return commit::delivery(tx, claimed, InboxStatus::Ignored).await;
-    };
-
-    let effect = act(&mut tx, action, &event, &refs, &order).await?;
-    let recorded = payments::record(
-        &mut tx,
-        &NewPayment {
-            order_id: order.id,
-            inbox_id: claimed.id,
-            stripe_event_id: &event.id,
-            kind: &event.kind,
-            amount_cents: effect.amount_cents,
-            currency: effect.currency.as_deref(),
-            detail: &effect.detail,
-        },
-    )
-    .await?;
-    if !recorded {
-        // An earlier attempt committed this event (a replay): undo this one's effects.
-        tx.rollback().await?;
-        tracing::info!(event_type = %event.kind, order = %order.order_number, "event already applied");
-        let tx = ctx.pool.begin().await?;
-        return commit::delivery(tx, claimed, InboxStatus::Processed).await;
     }
-    tracing::info!(
-        event_type = %event.kind,
-        order = %order.order_number,
-        applied = effect.applied,
-        detail = %effect.detail,
-        "stripe event recorded"
-    );
-    let outcome = if effect.applied {
-        "applied"
-    } else {
-        "recorded"
-    };
+
+    // What the session charged for: the order, or every order of the cart.
+    let charged_for: i64 = locked.iter().map(|order| order.total_cents).sum();
+    let mut applied = false;
+    let mut then = Vec::new();
+    for order in &locked {
+        let effect = act(&mut tx, action, &event, &refs, order, charged_for).await?;
+        let recorded = payments::record(
+            &mut tx,
+            &NewPayment {
+                order_id: order.id,
+                inbox_id: claimed.id,
+                stripe_event_id: &event.id,
+                kind: &event.kind,
+                amount_cents: effect.amount_cents,
+                currency: effect.currency.as_deref(),
+                detail: &effect.detail,
+            },
+        )
+        .await?;
+        if !recorded {
+            // An earlier attempt committed this event (a replay): undo this one's effects.
+            tx.rollback().await?;
+            tracing::info!(event_type = %event.kind, order = %order.order_number, "event already applied");
+            let tx = ctx.pool.begin().await?;
+            return commit::delivery(tx, claimed, InboxStatus::Processed).await;
+        }
+        tracing::info!(
+            event_type = %event.kind,
+            order = %order.order_number,
+            applied = effect.applied,
+            detail = %effect.detail,
+            "stripe event recorded"
+        );
+        applied |= effect.applied;
+        then.extend(effect.then);
+    }
+    let outcome = if applied { "applied" } else { "recorded" };
     let status = commit::delivery(tx, claimed, InboxStatus::Processed).await?;
-    if let Some(job) = effect.then {
+    for job in then {
         run_job::enqueue(ctx, Queue::Checkout, job).await;
     }
     metrics::counter!(STRIPE_EVENTS_TOTAL, "outcome" => outcome).increment(1);
     Ok(status)
+}
+
+/// The live cart an event names by our `CART-…` reference (`client_reference_id`,
+/// `metadata.cart_id`), if any.
+fn cart_reference(event: &Event) -> Option<i64> {
+    let obj = &event.data.object;
+    obj.client_reference_id
+        .as_deref()
+        .and_then(carts::parse_reference)
+        .or_else(|| {
+            obj.metadata
+                .as_ref()
+                .and_then(|m| m.cart_id.as_deref())
+                .and_then(carts::parse_reference)
+        })
 }
 
 /// A dispute names its charge, and in older API versions not its PaymentIntent: ask
@@ -210,13 +248,15 @@ async fn dispute_intent(
     }
 }
 
-/// Apply `action` to the locked `order`.
+/// Apply `action` to the locked `order`, one of those (totalling `charged_for`) that the
+/// event's session charges for.
 async fn act(
     conn: &mut PgConnection,
     action: Action,
     event: &Event,
     refs: &Refs<'_>,
     order: &LockedOrder,
+    charged_for: i64,
 ) -> Result<Effect, JobError> {
     let obj = &event.data.object;
     let currency = obj.currency.clone();
@@ -237,7 +277,7 @@ async fn act(
                     }
                     (false, unchanged("paid"), None)
                 };
-            if let Some(mismatch) = amount_mismatch(obj, order) {
+            if let Some(mismatch) = amount_mismatch(obj, order, charged_for) {
                 detail.push_str("; ");
                 detail.push_str(&mismatch);
             }
@@ -404,23 +444,24 @@ async fn late_payment(
     }
 }
 
-/// Compare what Stripe charged with what the order says; `None` when they agree or Stripe
-/// sent no amount. A mismatch is logged (an underpayment or another currency as an error,
-/// for Sentry) and noted on the payment row; the payment itself stands.
-fn amount_mismatch(obj: &StripeObject, order: &LockedOrder) -> Option<String> {
+/// Compare what Stripe charged with what the order (or its cart: `expected` in all) says;
+/// `None` when they agree or Stripe sent no amount. A mismatch is logged (an underpayment
+/// or another currency as an error, for Sentry) and noted on the payment row; the payment
+/// itself stands.
+fn amount_mismatch(obj: &StripeObject, order: &LockedOrder, expected: i64) -> Option<String> {
     let total = obj.amount_total?;
     let currency = obj.currency.as_deref().unwrap_or(&order.currency);
-    if total == order.total_cents && currency.eq_ignore_ascii_case(&order.currency) {
+    if total == expected && currency.eq_ignore_ascii_case(&order.currency) {
         return None;
     }
     let text = format!(
-        "amount mismatch: order {} {}, charged {total} {currency}",
-        order.total_cents, order.currency
+        "amount mismatch: order {expected} {}, charged {total} {currency}",
+        order.currency
     );
-    if total < order.total_cents || !currency.eq_ignore_ascii_case(&order.currency) {
-        tracing::error!(order = %order.order_number, expected = order.total_cents, charged = total, currency, "checkout amount does not match the order");
+    if total < expected || !currency.eq_ignore_ascii_case(&order.currency) {
+        tracing::error!(order = %order.order_number, expected, charged = total, currency, "checkout amount does not match the order");
     } else {
-        tracing::warn!(order = %order.order_number, expected = order.total_cents, charged = total, currency, "checkout charged more than the order total");
+        tracing::warn!(order = %order.order_number, expected, charged = total, currency, "checkout charged more than the order total");
     }
     Some(text)
 }

@@ -26,6 +26,32 @@ pub struct NewCheckoutSession<'a> {
     pub expires_at: i64,
 }
 
+/// A live cart's session (`CART_MODE=live`): one line item per hold, all in one currency.
+/// Rendered once and kept on the job, like [`NewCheckoutSession`].
+#[derive(Debug, Clone)]
+pub struct NewCartSession<'a> {
+    /// `CART-<id>`: `client_reference_id`, `metadata[cart_id]` (on the session and its
+    /// PaymentIntent) and the idempotency key.
+    pub reference: &'a str,
+    /// Lowercase ISO currency.
+    pub currency: &'a str,
+    /// The line items, one per hold.
+    pub lines: Vec<CartLineItem<'a>>,
+    /// When the session expires (unix seconds).
+    pub expires_at: i64,
+}
+
+/// One line item of a cart's session.
+#[derive(Debug, Clone)]
+pub struct CartLineItem<'a> {
+    /// The line item's name.
+    pub name: &'a str,
+    /// Price of one unit, minor units.
+    pub unit_amount: i64,
+    /// Units.
+    pub quantity: i32,
+}
+
 /// The session Stripe created.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CheckoutSession {
@@ -55,6 +81,40 @@ impl StripeClient {
     /// The form body that creates `session`; render once, send on every attempt.
     pub fn render_checkout_session(&self, session: &NewCheckoutSession<'_>) -> String {
         super::form::encode(&self.checkout_params(session))
+    }
+
+    /// The form body that creates a cart's `session`; render once, send on every attempt.
+    pub fn render_cart_session(&self, session: &NewCartSession<'_>) -> String {
+        let mut params = vec![("mode".to_owned(), "payment".to_owned())];
+        for (i, line) in session.lines.iter().enumerate() {
+            let item = |field: &str| format!("line_items[{i}]{field}");
+            params.extend([
+                (item("[price_data][currency]"), session.currency.to_owned()),
+                (
+                    item("[price_data][unit_amount]"),
+                    line.unit_amount.to_string(),
+                ),
+                (
+                    item("[price_data][product_data][name]"),
+                    line.name.to_owned(),
+                ),
+                (item("[quantity]"), line.quantity.to_string()),
+            ]);
+        }
+        params.extend([
+            (
+                "client_reference_id".to_owned(),
+                session.reference.to_owned(),
+            ),
+            ("metadata[cart_id]".to_owned(), session.reference.to_owned()),
+            (
+                "payment_intent_data[metadata][cart_id]".to_owned(),
+                session.reference.to_owned(),
+            ),
+            ("expires_at".to_owned(), session.expires_at.to_string()),
+        ]);
+        self.push_redirects(&mut params);
+        super::form::encode(&params)
     }
 
     /// Create a Checkout Session from its rendered `body`. Safe to repeat: Stripe answers
@@ -112,12 +172,17 @@ impl StripeClient {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
+        self.push_redirects(&mut params);
+        params
+    }
+
+    /// Where Checkout sends the buyer afterwards.
+    fn push_redirects(&self, params: &mut Vec<(String, String)>) {
         if let Some(url) = &self.success_url {
             params.push(("success_url".to_owned(), url.clone()));
         }
         if let Some(url) = &self.cancel_url {
             params.push(("cancel_url".to_owned(), url.clone()));
         }
-        params
     }
 }

@@ -62,11 +62,14 @@ pub struct StripeObject {
     pub last_payment_error: Option<PaymentError>,
 }
 
-/// The metadata key we set.
+/// The metadata keys we set.
 #[derive(Debug, Default, Deserialize)]
 pub struct Metadata {
     /// Ours when it starts with `ORD-`.
     pub order_id: Option<String>,
+    /// A live cart's session: ours when it starts with `CART-`.
+    #[serde(default)]
+    pub cart_id: Option<String>,
 }
 
 /// A reference Stripe sends either as an id or, when expanded, as the object.

@@ -1,6 +1,7 @@
 //! The worker's integration tests: the real worker from `Worker::build`, real Postgres
 //! (a database per test), real Redis (a key prefix per test, or a private server).
 
+mod carts;
 mod checkout;
 mod claims;
 mod dead_letters;
