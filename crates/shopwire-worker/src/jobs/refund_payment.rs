@@ -1,5 +1,6 @@
 //! The late-payment refund job: a buyer paid for an order whose hold had lapsed and whose
-//! units were sold meanwhile, so the payment goes back in full (`POST /v1/refunds`, with
+//! units were sold meanwhile, so the order's total goes back (all of the payment for an
+//! order paid alone, its share of a live cart's) (`POST /v1/refunds`, with
 //! the job's key as the `Idempotency-Key` and the request fixed on the job, so retries can
 //! never refund twice). The decision was reported when it was made; this job carries it
 //! out. Stripe's `charge.refunded` event then records the refund on the order's payments.
@@ -21,7 +22,7 @@ pub async fn attempt(ctx: &JobContext, claimed: &ClaimedJob) -> Result<&'static 
     let intent = order.payment_intent_id.ok_or_else(|| {
         JobError::permanent(format!("order {number} has no PaymentIntent to refund"))
     })?;
-    let rendered = stripe.render_refund(&intent, &number);
+    let rendered = stripe.render_refund(&intent, &number, order.total_cents);
     let body = jobs::fix_request(&ctx.pool, claimed, rendered).await?;
     let refund = stripe.create_refund(body, &claimed.idempotency_key).await?;
     commit::job(ctx.pool.begin().await?, claimed).await?;

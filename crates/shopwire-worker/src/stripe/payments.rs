@@ -23,10 +23,13 @@ struct Charge {
 }
 
 impl StripeClient {
-    /// The form body that refunds `payment_intent` in full for `order_number`.
-    pub fn render_refund(&self, payment_intent: &str, order_number: &str) -> String {
+    /// The form body that refunds `amount` (minor units) of `payment_intent` for
+    /// `order_number`: the order's own total, which is the whole payment for an order paid
+    /// alone and its share when a live cart paid several orders with one PaymentIntent.
+    pub fn render_refund(&self, payment_intent: &str, order_number: &str, amount: i64) -> String {
         super::form::encode(&[
             ("payment_intent".to_owned(), payment_intent.to_owned()),
+            ("amount".to_owned(), amount.to_string()),
             ("metadata[order_id]".to_owned(), order_number.to_owned()),
         ])
     }

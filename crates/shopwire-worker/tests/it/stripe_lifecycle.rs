@@ -424,6 +424,16 @@ async fn a_payment_after_the_hold_lapsed_and_the_unit_sold_is_refunded_once(pool
         form_fields(&requests[0].body)["metadata[order_id]"],
         order.number
     );
+    let (total,): (i64,) = sqlx::query_as("SELECT total_cents FROM orders WHERE id = $1")
+        .bind(order.id)
+        .fetch_one(&pool)
+        .await
+        .expect("reads");
+    assert_eq!(
+        form_fields(&requests[0].body)["amount"],
+        total.to_string(),
+        "the order's own total, never more"
+    );
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
