@@ -7,7 +7,6 @@ use shopwire_core::config::{ClaimSettings, Settings};
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
-use crate::classify::Classifier;
 use crate::jobs::JobError;
 use crate::outbound::OutboundClient;
 use crate::retry::RetryPolicy;
@@ -17,6 +16,7 @@ use crate::tiktok_shop::TiktokShopClient;
 use crate::trends::TrendScorer;
 use crate::trends::rapidapi::RapidApiClient;
 use shopwire_core::trends::AlertThresholds;
+use shopwire_insight::classify::Classifier;
 
 /// Shared by all handlers of this process (wrapped in an `Arc`).
 #[derive(Debug, Clone)]

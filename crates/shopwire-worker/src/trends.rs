@@ -8,8 +8,8 @@ pub mod schedule;
 
 use shopwire_core::config::{Settings, TrendScorerKind};
 use shopwire_core::trends::{ScoreInput, Scored};
+use shopwire_insight::llm::LlmProvider;
 
-use crate::llm::LlmProvider;
 pub use llm_scorer::LlmTrendScorer;
 
 /// Who scores the latest snapshot of each signal.
