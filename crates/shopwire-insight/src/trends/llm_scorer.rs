@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use shopwire_core::trends::{ScoreInput, Scored, score};
 
-use shopwire_insight::llm::{LlmChat, LlmError, LlmProvider, json_object};
+use crate::llm::{LlmChat, LlmError, LlmProvider, json_object};
 
 /// Instructions sent with every signal.
 const SYSTEM: &str = "You score TikTok trends for a small resale shop that sells on TikTok \
