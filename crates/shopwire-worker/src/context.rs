@@ -7,16 +7,16 @@ use shopwire_core::config::{CartMode, ClaimSettings, Settings};
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
-use crate::classify::Classifier;
 use crate::jobs::JobError;
 use crate::outbound::OutboundClient;
 use crate::retry::RetryPolicy;
 use crate::stripe::StripeClient;
 use crate::tiktok_messaging::MessagingClient;
 use crate::tiktok_shop::TiktokShopClient;
-use crate::trends::TrendScorer;
 use crate::trends::rapidapi::RapidApiClient;
 use shopwire_core::trends::AlertThresholds;
+use shopwire_insight::classify::Classifier;
+use shopwire_insight::trends::TrendScorer;
 
 /// Shared by all handlers of this process (wrapped in an `Arc`).
 #[derive(Debug, Clone)]

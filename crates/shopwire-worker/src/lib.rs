@@ -2,12 +2,10 @@
 //! with Postgres holding every job's state (docs/contract.md §3, §4).
 
 pub mod attempt;
-pub mod classify;
 pub mod context;
 pub mod health;
 pub mod http;
 pub mod jobs;
-pub mod llm;
 pub mod outbound;
 pub mod pipeline;
 pub mod poll;

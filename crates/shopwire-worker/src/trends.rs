@@ -1,58 +1,7 @@
-//! Trend signals and stock velocity (docs/contract.md §3 "Trends"): who scores signals, the
-//! periodic RapidAPI fetch, and the schedule that enqueues the scoring job. The job itself is
-//! [`crate::jobs::score_trends`]; the formulas are in `shopwire_core::trends`.
+//! Trend signals in the worker (docs/contract.md §3 "Trends"): the periodic RapidAPI fetch
+//! and the clock that enqueues the scoring job. The job itself is
+//! [`crate::jobs::score_trends`]; scoring is `shopwire_insight::trends`, the formulas are in
+//! `shopwire_core::trends`.
 
-pub mod llm_scorer;
 pub mod rapidapi;
 pub mod schedule;
-
-use shopwire_core::config::{Settings, TrendScorerKind};
-use shopwire_core::trends::{ScoreInput, Scored};
-
-use crate::llm::LlmProvider;
-pub use llm_scorer::LlmTrendScorer;
-
-/// Who scores the latest snapshot of each signal.
-#[derive(Debug, Clone)]
-pub enum TrendScorer {
-    /// The formula only.
-    Formula,
-    /// An LLM, falling back to the formula.
-    Llm(LlmTrendScorer),
-}
-
-impl TrendScorer {
-    /// From `TRENDS_SCORER`, `LLM_API_KEY` and `LLM_API_BASE`; the formula when the LLM
-    /// client cannot be built (logged once here).
-    pub fn from_settings(settings: &Settings) -> TrendScorer {
-        let provider = match settings.trends_scorer {
-            TrendScorerKind::Formula => return TrendScorer::Formula,
-            TrendScorerKind::OpenAi => LlmProvider::OpenAi,
-            TrendScorerKind::Anthropic => LlmProvider::Anthropic,
-        };
-        let (Some(base), Some(key)) = (&settings.llm_api_base, &settings.llm_api_key) else {
-            return TrendScorer::Formula;
-        };
-        match LlmTrendScorer::new(provider, base, key.clone()) {
-            Ok(scorer) => TrendScorer::Llm(scorer),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot build the LLM trend scorer; using the formula");
-                TrendScorer::Formula
-            }
-        }
-    }
-
-    /// Score the latest snapshot of `label` (e.g. `#y2kfashion`): the scores and the name of
-    /// who produced them (`formula`, `openai` or `anthropic`).
-    pub async fn score(&self, label: &str, input: &ScoreInput) -> (Scored, &'static str) {
-        match self {
-            TrendScorer::Formula => (shopwire_core::trends::score(input), "formula"),
-            TrendScorer::Llm(llm) => llm.score(label, input).await,
-        }
-    }
-
-    /// True when scoring makes network calls.
-    pub fn is_llm(&self) -> bool {
-        matches!(self, TrendScorer::Llm(_))
-    }
-}

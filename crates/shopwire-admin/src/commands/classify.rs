@@ -7,7 +7,7 @@
 use anyhow::Context;
 use serde::Serialize;
 use shopwire_core::config::Settings;
-use shopwire_worker::classify::{Classifier, Intent, RuleClassifier};
+use shopwire_insight::classify::{Classifier, Intent, RuleClassifier};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// `classify` reads messages from stdin, one per line.

@@ -18,6 +18,7 @@ use serde::Serialize;
 use shopwire_core::db::products::{self, NewProduct, Variant};
 use shopwire_core::db::{lineup, live_pins};
 use shopwire_core::domain::Money;
+use shopwire_insight::trends::{self, TrendScorer};
 
 use crate::output::{Tabular, or_dash};
 
@@ -218,10 +219,10 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
     demo_trends::load(&pool, chrono::Utc::now())
         .await
         .context("failed to load the demo trends")?;
-    let job_ctx = shopwire_worker::context::JobContext::new(&ctx.settings, pool, ctx.queue()?);
-    shopwire_worker::jobs::score_trends::run(&job_ctx, None, chrono::Utc::now())
+    let scorer = TrendScorer::from_settings(&ctx.settings);
+    let thresholds = &ctx.settings.stock_alerts;
+    trends::score_all(&pool, &scorer, thresholds, chrono::Utc::now(), None)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
         .context("failed to score the demo trends")?;
     ctx.out.list(&rows)
 }

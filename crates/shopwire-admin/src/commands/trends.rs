@@ -49,9 +49,9 @@ pub(crate) async fn enqueue_scoring(
     key: &str,
 ) -> anyhow::Result<Option<JobId>> {
     let queue = ctx.queue()?;
-    let enqueue = shopwire_worker::trends::schedule::enqueue_scoring(pool, &queue, key);
+    let enqueue = shopwire_insight::trends::enqueue_scoring(pool, &queue, key);
     match tokio::time::timeout(PUSH_DEADLINE, enqueue).await {
-        Ok(job) => job.map(Some),
+        Ok(job) => Ok(Some(job?)),
         Err(_) => Ok(None),
     }
 }

@@ -2,7 +2,6 @@
 //! per test (`#[sqlx::test]`).
 
 mod buyers;
-mod checkout;
 mod claim_data;
 mod claims;
 mod claims_parse;
@@ -15,6 +14,7 @@ mod inventory;
 mod lineup;
 mod live;
 mod migrate;
+mod orders;
 mod outbox;
 mod queues;
 mod replay;

@@ -1,19 +1,14 @@
 //! `trends import|score|top` and the velocity columns of `inventory list`: the real binary
-//! against this test's database, and a real worker (from `Worker::build`) draining the
-//! `trends` queue on this test's Redis key prefix.
-
-use std::collections::HashMap;
-use std::time::Duration;
+//! against this test's database, queueing on this test's Redis key prefix. That a worker
+//! drains the `trends` queue and scores what it finds is a worker test; `trends score` runs
+//! the same scoring here.
 
 use serde_json::Value;
-use shopwire_core::config::Settings;
-use shopwire_worker::startup::Worker;
 use sqlx::PgPool;
 
 use crate::helpers::Admin;
 
 const SKU: &str = "VNT-NIKE-WB-001";
-const PATIENCE: Duration = Duration::from_secs(15);
 
 const FILE: &str = r##"{"hashtag":"#VintageNike","skus":["VNT-NIKE-WB-001"],"views":400000,"likes":30000,"comments":900,"shares":1200,"captured_at":"2026-11-22T01:00:00Z"}
 not json at all
@@ -55,7 +50,9 @@ async fn product(admin: &Admin) {
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn imported_signals_are_scored_through_the_queue_and_ranked_by_trends_top(pool: PgPool) {
+async fn imported_signals_are_queued_for_scoring_then_scored_and_ranked_by_trends_top(
+    pool: PgPool,
+) {
     let admin = Admin::new(&pool);
     product(&admin).await;
     let redis = shopwire_testkit::redis_url();
@@ -90,37 +87,29 @@ async fn imported_signals_are_scored_through_the_queue_and_ranked_by_trends_top(
         .as_i64()
         .expect("a scoring job was enqueued");
 
-    // A real worker on the same database and Redis prefix drains the trends queue.
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("DATABASE_URL", shopwire_testkit::database_url(&pool)),
-        ("DATABASE_MAX_CONNECTIONS", "3".into()),
-        ("REDIS_URL", redis.clone()),
-        ("QUEUE_PREFIX", prefix.clone()),
-        ("WORKER_PORT", "0".into()),
-        ("QUEUE_POLL_INTERVAL_MS", "20".into()),
-        ("SHUTDOWN_GRACE_SECS", "2".into()),
-    ]);
-    let settings = Settings::from_lookup(|k| vars.get(k).cloned()).expect("valid settings");
-    let worker = Worker::build(settings).await.expect("the worker builds");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn(worker.run_until(async move {
-        let _ = stopped.await;
-    }));
-    let pool_ref = &pool;
-    shopwire_testkit::wait_until("the scoring job is processed", PATIENCE, || async move {
-        let status: Option<(String,)> = sqlx::query_as("SELECT status FROM jobs WHERE id = $1")
-            .bind(job)
-            .fetch_optional(pool_ref)
-            .await
-            .expect("jobs readable");
-        status.is_some_and(|(s,)| s == "processed")
-    })
-    .await;
-    let _ = stop.send(());
-    running
+    // The job waits in Postgres and on this prefix's `trends` queue for a worker.
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM jobs WHERE id = $1")
+        .bind(job)
+        .fetch_one(&pool)
         .await
-        .expect("the worker task ends")
-        .expect("the worker stops cleanly");
+        .expect("the scoring job exists");
+    assert_eq!(status, "queued");
+    let queues = admin.run_with_env(&["queues", "--json"], &env).await.json();
+    let trends = queues["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|q| q["queue"] == "trends")
+        .expect("the trends queue");
+    assert_eq!(trends["pending"], 1, "{queues:#}");
+
+    // Scoring now, in the CLI, scores every imported snapshot and the linked product.
+    let scored = admin.json(&["trends", "score"]).await;
+    assert_eq!(
+        (&scored["scored"], &scored["products"]),
+        (&Value::from(3), &Value::from(1)),
+        "{scored:#}"
+    );
 
     let top = admin.json(&["trends", "top", "--limit", "5"]).await;
     let signals = top["signals"].as_array().expect("signals");

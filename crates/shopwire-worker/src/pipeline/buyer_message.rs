@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use crate::attempt::{JobError, commit};
-use crate::classify::Intent;
 use crate::context::JobContext;
 use crate::jobs::allocate_claims;
 use chrono::{DateTime, TimeZone, Utc};
@@ -19,6 +18,7 @@ use shopwire_core::db::claims::{self, NewClaim};
 use shopwire_core::db::inbox::Claimed;
 use shopwire_core::db::messages::{self, Decision, NewMessage};
 use shopwire_core::domain::{ClaimOutcome, InboxStatus, Provider};
+use shopwire_insight::classify::Intent;
 
 /// Orders created from messages, by outcome.
 pub const MESSAGE_OUTCOMES_TOTAL: &str = "shopwire_message_outcomes_total";

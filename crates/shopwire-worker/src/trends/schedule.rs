@@ -9,12 +9,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
-use shopwire_core::db::jobs::JobId;
 use shopwire_core::db::trends::{self, SnapshotSource};
-use shopwire_core::jobs::{JobRef, Queue};
 use shopwire_core::trends::SignalKind;
-use shopwire_queue::QueueClient;
-use sqlx::PgPool;
+use shopwire_insight::trends::enqueue_scoring;
 use tokio::sync::watch;
 use tokio::time::{Instant, MissedTickBehavior};
 
@@ -64,22 +61,6 @@ enum Tick {
     Score,
     Fetch,
     Stop,
-}
-
-/// Create the scoring job `key` unless it exists, and push it when new (a job Redis never
-/// got is pushed by the sweeper). Returns its id.
-pub async fn enqueue_scoring(
-    pool: &PgPool,
-    queue: &QueueClient,
-    key: &str,
-) -> anyhow::Result<JobId> {
-    let (job_id, created) = trends::insert_scoring_job(pool, key)
-        .await
-        .context("failed to create the trend scoring job")?;
-    if created && let Err(e) = queue.push_refs(Queue::Trends, &[JobRef { job_id }]).await {
-        tracing::warn!(job_id = job_id.get(), error = %e, "could not push the trend scoring job; the sweeper will");
-    }
-    Ok(job_id)
 }
 
 /// Fetch every followed signal once; returns how many new snapshots were stored.

@@ -10,6 +10,7 @@ mod lifecycle;
 mod ordering;
 mod outbound_sender;
 mod outbound_events;
+mod prices;
 mod private_redis;
 mod processing;
 mod replies;

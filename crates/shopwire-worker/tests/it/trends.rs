@@ -1,5 +1,6 @@
 //! Trend scoring through the real `trends` queue: velocity and stockout ETA from orders
-//! placed at a known rate, one alert per move into `critical`, and the RapidAPI fetch.
+//! placed at a known rate, the alert gauges, and the RapidAPI fetch. Scoring runs on their
+//! own are tested in `shopwire-insight`.
 
 use chrono::{Duration as Minutes, Utc};
 use serde_json::json;
@@ -7,8 +8,7 @@ use shopwire_core::db::jobs::{self, JobId};
 use shopwire_core::db::products::{self, NewProduct};
 use shopwire_core::db::trends::{self as trends_db, velocity};
 use shopwire_core::trends::SignalKind;
-use shopwire_worker::jobs::score_trends;
-use shopwire_worker::trends::schedule::enqueue_scoring;
+use shopwire_insight::trends::enqueue_scoring;
 use sqlx::PgPool;
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -116,45 +116,6 @@ async fn paid_orders_at_a_known_rate_give_velocity_and_stockout_eta(pool: PgPool
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn a_product_turning_critical_is_reported_once(pool: PgPool) {
-    product(&pool, 3).await;
-    let now = Utc::now();
-    for i in 0..12 {
-        velocity::record_sale(
-            &pool,
-            SKU,
-            1,
-            now - Minutes::minutes(20 * i + 1),
-            &format!("C-{i}"),
-        )
-        .await
-        .expect("sale recorded");
-    }
-    let worker = crate::helpers::test_worker_with(pool.clone(), |_| {});
-    let ctx = shopwire_worker::context::JobContext::new(
-        &worker.settings,
-        pool.clone(),
-        worker.queue.clone(),
-    );
-    let first = score_trends::run(&ctx, None, now).await.expect("first run");
-    assert_eq!(first.turned_critical, vec![SKU.to_owned()]);
-    let second = score_trends::run(&ctx, None, now)
-        .await
-        .expect("second run");
-    assert_eq!(second.turned_critical, Vec::<String>::new());
-    // Restocked, then selling out again: a new move into critical, reported again.
-    product(&pool, 500).await;
-    score_trends::run(&ctx, None, now)
-        .await
-        .expect("restocked run");
-    product(&pool, 1).await;
-    let again = score_trends::run(&ctx, None, now)
-        .await
-        .expect("sold-out run");
-    assert_eq!(again.turned_critical, vec![SKU.to_owned()]);
-}
-
-#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
 async fn the_worker_fetches_followed_signals_from_rapidapi_and_scores_them(pool: PgPool) {
     product(&pool, 5).await;
     let mut conn = pool.acquire().await.expect("connection");
@@ -209,41 +170,4 @@ async fn the_worker_fetches_followed_signals_from_rapidapi_and_scores_them(pool:
     assert_eq!(top[0].skus, vec![SKU.to_owned()]);
     assert!(top[0].trend_score > 0.0, "{:?}", top[0]);
     worker.stop().await.expect("worker stops");
-}
-
-#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn snapshots_older_than_the_scoring_window_are_left_alone(pool: PgPool) {
-    use shopwire_core::db::trends::SnapshotSource;
-    use shopwire_core::trends::Snapshot;
-
-    let mut conn = pool.acquire().await.expect("connection");
-    let signal = trends_db::upsert_signal(&mut conn, SignalKind::Video, "42")
-        .await
-        .expect("signal");
-    let now = Utc::now();
-    for days in [40, 1] {
-        let snapshot = Snapshot {
-            captured_at: now - Minutes::days(days),
-            views: 1000,
-            likes: 10,
-            comments: 1,
-            shares: 1,
-        };
-        trends_db::insert_snapshot(&mut conn, signal, &snapshot, SnapshotSource::Import)
-            .await
-            .expect("snapshot");
-    }
-    drop(conn);
-    let worker = crate::helpers::test_worker_with(pool.clone(), |_| {});
-    let ctx = shopwire_worker::context::JobContext::new(
-        &worker.settings,
-        pool.clone(),
-        worker.queue.clone(),
-    );
-    let summary = score_trends::run(&ctx, None, now).await.expect("run");
-    assert_eq!(summary.scored, 1, "only the recent snapshot: {summary:?}");
-    let history = trends_db::report::history(&pool, signal)
-        .await
-        .expect("history");
-    assert_eq!(history.len(), 1);
 }

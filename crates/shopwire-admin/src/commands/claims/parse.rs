@@ -13,7 +13,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use shopwire_core::claims::{self, ClaimRules, Reading};
 use shopwire_core::db::claims::{live_context, reader_catalog};
-use shopwire_worker::classify::{Classifier, Intent, RuleClassifier};
+use shopwire_insight::classify::{Classifier, Intent, RuleClassifier};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 /// `claims parse` reads messages from stdin, one per line.

@@ -3,8 +3,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
-use shopwire_worker::context::JobContext;
-use shopwire_worker::jobs::score_trends;
+use shopwire_insight::trends::{self, TrendScorer};
 
 /// `trends score` arguments (none).
 #[derive(Debug, clap::Args)]
@@ -13,10 +12,10 @@ pub struct Args {}
 /// Score every signal and recompute every product's velocity.
 pub async fn run(_args: Args, ctx: &crate::commands::Ctx) -> anyhow::Result<()> {
     let pool = ctx.pool().await?;
-    let job_ctx = JobContext::new(&ctx.settings, pool, ctx.queue()?);
-    let summary = score_trends::run(&job_ctx, None, Utc::now())
+    let scorer = TrendScorer::from_settings(&ctx.settings);
+    let thresholds = &ctx.settings.stock_alerts;
+    let summary = trends::score_all(&pool, &scorer, thresholds, Utc::now(), None)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
         .context("failed to score trends")?;
     ctx.out.either(&summary, || {
         format!(

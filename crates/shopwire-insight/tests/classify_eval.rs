@@ -2,7 +2,7 @@
 //! per intent, a confusion matrix and the misses, and holds the line on overall accuracy,
 //! on purchase precision (a false `buy` makes an order), and on the hard negatives.
 //!
-//! `cargo test -p shopwire-worker --test classify_eval -- --nocapture` shows the report;
+//! `cargo test -p shopwire-insight --test classify_eval -- --nocapture` shows the report;
 //! a failing run shows it anyway.
 //!
 //! `data/intent-eval.jsonl` informed the lexicon, so its accuracy is an upper bound. Batches
@@ -27,7 +27,7 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use shopwire_worker::classify::{Intent, RuleClassifier};
+use shopwire_insight::classify::{Intent, RuleClassifier};
 
 const EVAL_SET: &str = include_str!("../data/intent-eval.jsonl");
 const MIN_ACCURACY: f64 = 0.85;
