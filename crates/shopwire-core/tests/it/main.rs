@@ -6,4 +6,5 @@ mod functions;
 mod helpers;
 mod inbox;
 mod inbox_batch;
+mod outbox_events;
 mod sweep;
