@@ -437,3 +437,23 @@ async fn apply_since(
     }
     Ok(())
 }
+
+/// Record an event in the caller's transaction, as the triggers do (`emit_event`): once per
+/// `dedupe_key`, with a delivery for each subscribed endpoint, pushed when the transaction
+/// commits. Returns the event id, or `None` when this change already reported itself.
+pub async fn emit(
+    conn: &mut sqlx::PgConnection,
+    event_type: crate::outbound::EventType,
+    dedupe_key: &str,
+    subject: Option<&str>,
+    data: &serde_json::Value,
+) -> Result<Option<EventId>, sqlx::Error> {
+    let (id,): (Option<EventId>,) = sqlx::query_as("SELECT emit_event($1, $2, $3, NULL, NULL, $4)")
+        .bind(event_type.as_str())
+        .bind(dedupe_key)
+        .bind(subject)
+        .bind(data)
+        .fetch_one(conn)
+        .await?;
+    Ok(id)
+}

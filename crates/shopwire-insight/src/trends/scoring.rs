@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use shopwire_core::db::jobs::{self, ClaimedJob};
+use shopwire_core::db::outbox;
 use shopwire_core::db::trends::{StoredSnapshot, scores, velocity as velocity_db};
+use shopwire_core::outbound::EventType;
 use shopwire_core::trends::{
     self, AlertLevel, AlertThresholds, Sale, ScoreInput, Scored, SignalKind,
 };
@@ -95,6 +97,26 @@ pub async fn score_all(
         );
         let previous = velocity_db::upsert(&mut tx, product.id, &v).await?;
         *levels.entry(v.alert).or_default() += 1;
+        if v.alert != AlertLevel::High && previous != Some(v.alert) {
+            // Told in the transaction that records the move, once per move.
+            let data = serde_json::json!({
+                "sku": product.sku,
+                "level": v.alert.as_str(),
+                "previous_level": previous.map(AlertLevel::as_str),
+                "hours_to_stockout": v.hours_to_stockout,
+                "available": product.available,
+                "velocity_per_hour": v.velocity_6h.max(v.velocity_24h),
+                "reorder_units": v.reorder_units,
+            });
+            // One event per move: the key names this move (moves of one product are
+            // serialized by its velocity row's lock, so the clock tells them apart).
+            let moved_at = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let key = format!("stock:{}:{}:{moved_at}", product.id, v.alert.as_str());
+            let subject = format!("product:{}", product.id);
+            outbox::emit(&mut tx, EventType::StockAlert, &key, Some(&subject), &data).await?;
+        }
         if v.alert == AlertLevel::Critical && previous != Some(AlertLevel::Critical) {
             critical.push((product.sku.clone(), v));
         }

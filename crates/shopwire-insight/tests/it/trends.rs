@@ -63,6 +63,16 @@ async fn a_product_turning_critical_is_reported_once(pool: PgPool) {
     product(&pool, 1).await;
     let again = run(&pool, now).await;
     assert_eq!(again.turned_critical, vec![SKU.to_owned()]);
+    // Each move into an alert level is told as a `stock.alert` event, in its transaction.
+    let alerts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT data->>'sku', data->>'level' FROM outbox_events
+          WHERE event_type = 'stock.alert' ORDER BY id",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("reads");
+    let critical = (SKU.to_owned(), "critical".to_owned());
+    assert_eq!(alerts, vec![critical.clone(), critical]);
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
