@@ -3,8 +3,8 @@
 pub mod allocate_claims;
 pub mod create_cart_checkout;
 pub mod create_checkout;
-pub mod expire_checkout;
 pub mod deliver_event;
+pub mod expire_checkout;
 pub mod process_delivery;
 pub mod refund_payment;
 pub mod reply_to_buyer;

@@ -14,8 +14,8 @@ use shopwire_core::db::jobs::ClaimedJob;
 use shopwire_core::db::orders::{self, ReleasedAs};
 
 use super::JobError;
-use crate::attempt::commit;
 use super::run_job;
+use crate::attempt::commit;
 use crate::context::JobContext;
 use crate::stripe::SessionState;
 

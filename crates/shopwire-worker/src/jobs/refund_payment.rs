@@ -8,8 +8,8 @@
 use shopwire_core::db::jobs::{self, ClaimedJob};
 
 use super::JobError;
-use crate::attempt::commit;
 use super::run_job;
+use crate::attempt::commit;
 use crate::context::JobContext;
 
 /// Idempotency-key prefix of a refund job: `refund:<order number>`.
