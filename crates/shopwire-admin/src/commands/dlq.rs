@@ -15,6 +15,7 @@ use serde::Serialize;
 use shopwire_core::db::dead_letters::{self, DeadJob, DeadJobId, Replay};
 use shopwire_core::db::inbox::InboxId;
 use shopwire_core::jobs::Queue;
+use shopwire_core::outbound::DeliveryId;
 
 use self::age::Age;
 use self::replay::{Item, Outcome, Pusher, Report};
@@ -103,12 +104,14 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
     }
 }
 
-/// A dead job as `dlq list` prints it: `{id,queue,inbox_id,attempts,last_error,died_at}`.
+/// A dead job as `dlq list` prints it:
+/// `{id,queue,inbox_id,outbound_delivery_id,attempts,last_error,died_at}`.
 #[derive(Debug, Serialize)]
 struct Listed {
     id: DeadJobId,
     queue: String,
     inbox_id: Option<InboxId>,
+    outbound_delivery_id: Option<DeliveryId>,
     attempts: i32,
     last_error: String,
     died_at: chrono::DateTime<chrono::Utc>,
@@ -120,6 +123,7 @@ impl From<DeadJob> for Listed {
             id: d.id,
             queue: d.queue,
             inbox_id: d.inbox_id,
+            outbound_delivery_id: d.outbound_delivery_id,
             attempts: d.attempts,
             last_error: d.last_error,
             died_at: d.died_at,
@@ -132,6 +136,7 @@ impl Tabular for Listed {
         "ID",
         "QUEUE",
         "INBOX_ID",
+        "DELIVERY_ID",
         "ATTEMPTS",
         "DIED_AT",
         "LAST_ERROR",
@@ -142,6 +147,7 @@ impl Tabular for Listed {
             self.id.to_string(),
             self.queue.clone(),
             or_dash(self.inbox_id),
+            or_dash(self.outbound_delivery_id),
             self.attempts.to_string(),
             time(&self.died_at),
             clip(&self.last_error, 80),
@@ -203,8 +209,15 @@ async fn replay_dead(
                 Outcome::Skipped,
                 Some(match status {
                     Some(status) => format!("no longer dead (now {status})"),
-                    None => "its inbox or job row is gone".to_owned(),
+                    None => "its inbox, job or delivery row is gone".to_owned(),
                 }),
+            ),
+            Replay::EndpointInactive { endpoint, removed } => (
+                Outcome::Skipped,
+                Some(format!(
+                    "endpoint {endpoint} is {}; nothing changed",
+                    if removed { "removed" } else { "disabled" }
+                )),
             ),
         };
         items.push(item(dead, outcome, detail));

@@ -171,6 +171,7 @@ async fn a_dead_delivery_is_listed_newest_first_with_the_contract_fields(pool: P
             "id",
             "inbox_id",
             "last_error",
+            "outbound_delivery_id",
             "queue"
         ]
     );
@@ -206,6 +207,78 @@ async fn dlq_show_prints_the_dead_job_with_its_inbox_row(pool: PgPool) {
 
     let missing = env.run(&["dlq", "show", "999999"]).await;
     assert_eq!(missing.failure(), "no dead job 999999");
+}
+
+/// A delivery of a new event to a new endpoint, killed the way the sender does after its
+/// last attempt (dead, with a DLQ entry on `outbound`); its id and its dead job's id.
+async fn bury_delivery(pool: &PgPool) -> (i64, i64) {
+    sqlx::query(
+        "INSERT INTO endpoints (url, secret)
+         VALUES ('https://hooks.example.com/', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')",
+    )
+    .execute(pool)
+    .await
+    .expect("endpoint");
+    let event = crate::endpoints::emit(pool, "claim.sold_out", "claim:1:sold_out").await;
+    let (delivery,): (i64,) = sqlx::query_as(
+        "UPDATE outbound_deliveries
+            SET status = 'dead', attempts = 12, last_error = 'HTTP 500', last_status_code = 500
+          WHERE event_id = $1 RETURNING id",
+    )
+    .bind(event)
+    .fetch_one(pool)
+    .await
+    .expect("dead delivery");
+    let (dead,): (i64,) = sqlx::query_as(
+        "INSERT INTO dead_jobs (queue, attempts, last_error, outbound_delivery_id)
+         VALUES ('outbound', 12, 'HTTP 500', $1) RETURNING id",
+    )
+    .bind(delivery)
+    .fetch_one(pool)
+    .await
+    .expect("dead job");
+    (delivery, dead)
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_dead_outbound_delivery_is_listed_with_its_delivery_id_and_replayed_once(pool: PgPool) {
+    let env = Env::new(&pool);
+    let (delivery, dead) = bury_delivery(&pool).await;
+
+    let listed = env.json(&["dlq", "list", "--queue", "outbound"]).await;
+    assert_eq!(listed[0]["id"], dead, "{listed}");
+    assert_eq!(listed[0]["outbound_delivery_id"], delivery, "{listed}");
+    assert_eq!(listed[0]["inbox_id"], Value::Null, "{listed}");
+    let human = env.run(&["dlq", "list"]).await;
+    assert!(human.stdout.contains("DELIVERY_ID"), "{human:?}");
+    let shown = env.json(&["dlq", "show", &dead.to_string()]).await;
+    assert_eq!(shown["outbound_delivery_id"], delivery, "{shown}");
+    assert_eq!(shown["delivery"]["id"], delivery, "{shown}");
+    assert_eq!(shown["delivery"]["status"], "dead", "{shown}");
+    assert_eq!(shown["delivery"]["event_type"], "claim.sold_out", "{shown}");
+
+    let first = env.json(&["dlq", "replay", &dead.to_string()]).await;
+    assert_eq!(first["replayed"], 1, "{first}");
+    assert_eq!(first["items"][0]["outcome"], "replayed", "{first}");
+    assert_eq!(first["items"][0]["queue"], "outbound", "{first}");
+    let (status, attempts): (String, i32) =
+        sqlx::query_as("SELECT status, attempts FROM outbound_deliveries WHERE id = $1")
+            .bind(delivery)
+            .fetch_one(&pool)
+            .await
+            .expect("delivery row");
+    assert_eq!((status.as_str(), attempts), ("queued", 0));
+    assert_eq!(env.pending(Queue::Outbound).await, 1);
+    assert_eq!(open_dead(&pool).await, 0, "its DLQ entry is closed");
+
+    let second = env.json(&["dlq", "replay", &dead.to_string()]).await;
+    assert_eq!(second["replayed"], 0, "{second}");
+    assert_eq!(second["skipped"], 1, "{second}");
+    assert_eq!(
+        second["items"][0]["detail"], "no longer dead (now queued)",
+        "{second}"
+    );
+    assert_eq!(env.pending(Queue::Outbound).await, 1, "pushed once");
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]

@@ -2,7 +2,9 @@
 //!
 //! A row is written in the same statement that marks its inbox row or `jobs` row dead
 //! (`inbox::fail`, `jobs::fail`). Nothing caps or prunes the table: rows leave it only
-//! through an operator's `dlq purge --yes`, and a replay only stamps `replayed_at`.
+//! through an operator's `dlq purge --yes`, and a replay only stamps `replayed_at`. A dead
+//! outbound delivery (`outbound_delivery_id`) is replayed through
+//! [`outbox::replay_delivery`], so its row, not the DLQ entry, says whether it is still dead.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,7 +16,9 @@ use sqlx::PgPool;
 
 use crate::db::inbox::{self, InboxId, Requeued};
 use crate::db::jobs::{self, JobId};
+use crate::db::outbox::{self, DeliveryReplay};
 use crate::jobs::Queue;
+use crate::outbound::{DeliveryId, EndpointId};
 
 /// The id of a `dead_jobs` row.
 #[derive(
@@ -61,6 +65,8 @@ pub struct DeadJob {
     pub inbox_id: Option<InboxId>,
     /// The `jobs` row, for later-stage jobs (checkout); `None` for a delivery.
     pub job_id: Option<JobId>,
+    /// The outbound delivery, for the `outbound` queue.
+    pub outbound_delivery_id: Option<DeliveryId>,
     /// Attempts made before it died.
     pub attempts: i32,
     /// The error of its last attempt.
@@ -73,7 +79,7 @@ pub struct DeadJob {
 
 macro_rules! dead_columns {
     () => {
-        "id, queue, inbox_id, job_id, attempts, last_error, died_at, replayed_at"
+        "id, queue, inbox_id, job_id, outbound_delivery_id, attempts, last_error, died_at, replayed_at"
     };
 }
 
@@ -146,6 +152,11 @@ pub enum Target {
         /// Its queue, as stored.
         queue: String,
     },
+    /// An outbound delivery: push an `OutboundJob` to the `outbound` queue.
+    Outbound {
+        /// The delivery.
+        id: DeliveryId,
+    },
 }
 
 /// The result of replaying one dead job.
@@ -160,14 +171,33 @@ pub enum Replay {
     /// The row it points at is no longer dead (its status, or `None` when it is gone);
     /// nothing changed.
     NotDead(Option<String>),
+    /// An outbound delivery whose endpoint is disabled or removed; nothing changed.
+    EndpointInactive {
+        /// The endpoint.
+        endpoint: EndpointId,
+        /// True when removed, false when disabled.
+        removed: bool,
+    },
 }
 
 /// Replay one dead job in one transaction: stamp `replayed_at` only if it is still NULL
 /// (the row lock makes a concurrent replay of the same job wait, then find it stamped),
 /// and reset its inbox row or `jobs` row to queued with attempts 0, due now. The last
 /// error is kept until a later attempt succeeds, so `events list` still shows why it died.
-/// The caller pushes the job after this returns.
+/// The caller pushes the job after this returns. A dead outbound delivery is replayed by
+/// [`outbox::replay_delivery`] instead, which closes its DLQ entries: a second replay finds
+/// the delivery no longer dead.
 pub async fn replay(pool: &PgPool, id: DeadJobId) -> Result<Replay, sqlx::Error> {
+    let outbound: Option<(Option<DeliveryId>,)> =
+        sqlx::query_as("SELECT outbound_delivery_id FROM dead_jobs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    match outbound {
+        None => return Ok(Replay::NotFound),
+        Some((Some(delivery),)) => return replay_outbound(pool, delivery).await,
+        Some((None,)) => {}
+    }
     let mut tx = pool.begin().await?;
     // Lock a delivery's inbox row before the dead job, the order `events replay` takes
     // them in (inbox row, then its dead jobs), so the two never deadlock.
@@ -217,6 +247,18 @@ pub async fn replay(pool: &PgPool, id: DeadJobId) -> Result<Replay, sqlx::Error>
         tx.commit().await?;
     }
     Ok(outcome)
+}
+
+/// Replay a dead outbound delivery through the outbox.
+async fn replay_outbound(pool: &PgPool, delivery: DeliveryId) -> Result<Replay, sqlx::Error> {
+    Ok(match outbox::replay_delivery(pool, delivery).await? {
+        DeliveryReplay::Replayed { .. } => Replay::Replayed(Target::Outbound { id: delivery }),
+        DeliveryReplay::NotFound => Replay::NotDead(None),
+        DeliveryReplay::NotReplayable(status) => Replay::NotDead(Some(status.as_str().to_owned())),
+        DeliveryReplay::EndpointInactive { endpoint, removed } => {
+            Replay::EndpointInactive { endpoint, removed }
+        }
+    })
 }
 
 /// What `purge` deleted.

@@ -11,7 +11,7 @@ use shopwire_core::db::dead_letters::Target;
 use shopwire_core::db::inbox::InboxId;
 use shopwire_core::db::jobs::JobId;
 use shopwire_core::domain::Provider;
-use shopwire_core::jobs::{InboxJob, JobRef, Queue};
+use shopwire_core::jobs::{InboxJob, JobRef, OutboundJob, Queue};
 use shopwire_queue::QueueClient;
 
 use crate::output::{Tabular, or_dash, table};
@@ -157,6 +157,7 @@ pub fn queue_of(target: &Target) -> Option<Queue> {
             provider.parse::<Provider>().ok().map(Queue::for_provider)
         }
         Target::Job { queue, .. } => Queue::from_name(queue),
+        Target::Outbound { .. } => Some(Queue::Outbound),
     }
 }
 
@@ -194,6 +195,16 @@ impl Pusher {
             Target::Job { id, .. } => {
                 self.client
                     .push_refs(queue, &[JobRef { job_id: *id }])
+                    .await
+            }
+            Target::Outbound { id } => {
+                self.client
+                    .push_jobs(
+                        queue,
+                        &[OutboundJob {
+                            delivery_id: id.get(),
+                        }],
+                    )
                     .await
             }
         };

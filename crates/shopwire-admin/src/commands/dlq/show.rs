@@ -1,10 +1,12 @@
-//! `dlq show ID`: one dead job with the inbox row and `jobs` row it points at.
+//! `dlq show ID`: one dead job with the inbox row, `jobs` row or outbound delivery it
+//! points at.
 
 use anyhow::Context;
 use serde::Serialize;
 use shopwire_core::db::dead_letters::{self, DeadJob, DeadJobId};
 use shopwire_core::db::inbox::{self, InboxRow};
 use shopwire_core::db::jobs::{self, JobRow};
+use shopwire_core::db::outbox::{self, DeliveryRow};
 
 use crate::output::{Tabular, fields, or_dash, time};
 
@@ -17,6 +19,8 @@ struct Detail {
     inbox: Option<InboxRow>,
     /// The later-stage job, if it was one.
     job: Option<JobRow>,
+    /// The outbound delivery, if it was one.
+    delivery: Option<DeliveryRow>,
 }
 
 const HEADERS: &[&str] = &[
@@ -24,6 +28,7 @@ const HEADERS: &[&str] = &[
     "QUEUE",
     "INBOX_ID",
     "JOB_ID",
+    "DELIVERY_ID",
     "ATTEMPTS",
     "DIED_AT",
     "REPLAYED_AT",
@@ -49,7 +54,18 @@ pub async fn run(id: DeadJobId, ctx: &crate::commands::Ctx) -> anyhow::Result<()
             .context("failed to read its job row")?,
         None => None,
     };
-    let detail = Detail { dead, inbox, job };
+    let delivery = match dead.outbound_delivery_id {
+        Some(delivery_id) => outbox::get_delivery(&pool, delivery_id)
+            .await
+            .context("failed to read its delivery")?,
+        None => None,
+    };
+    let detail = Detail {
+        dead,
+        inbox,
+        job,
+        delivery,
+    };
     ctx.out.either(&detail, || human(&detail))
 }
 
@@ -62,6 +78,7 @@ fn human(detail: &Detail) -> String {
             d.queue.clone(),
             or_dash(d.inbox_id),
             or_dash(d.job_id),
+            or_dash(d.outbound_delivery_id),
             d.attempts.to_string(),
             time(&d.died_at),
             or_dash(d.replayed_at.as_ref().map(time)),
@@ -92,6 +109,31 @@ fn human(detail: &Detail) -> String {
                 or_dash(job.subject_id),
                 time(&job.next_attempt_at),
                 or_dash(job.last_error.as_deref()),
+            ],
+        ));
+    }
+    if let Some(delivery) = &detail.delivery {
+        text.push_str("\ndelivery\n");
+        text.push_str(&fields(
+            &[
+                "ID",
+                "EVENT_ID",
+                "EVENT_TYPE",
+                "ENDPOINT_ID",
+                "STATUS",
+                "ATTEMPTS",
+                "LAST_STATUS_CODE",
+                "LAST_ERROR",
+            ],
+            &[
+                delivery.id.to_string(),
+                delivery.event_id.to_string(),
+                delivery.event_type.clone(),
+                delivery.endpoint_id.to_string(),
+                delivery.status.as_str().to_owned(),
+                delivery.attempts.to_string(),
+                or_dash(delivery.last_status_code),
+                or_dash(delivery.last_error.as_deref()),
             ],
         ));
     }
