@@ -263,7 +263,8 @@ if want outbound; then
   for ((r = 1; r <= REPEATS; r++)); do
     reset_db
     bench "outbound @$E2E_RATE/s, drain $OUTBOUND_BACKLOG #$r" outbound --url "$web" --rate "$E2E_RATE" \
-      --duration "$LOAD_SECS" --backlog "$OUTBOUND_BACKLOG" --worker-pid "$outbound_worker_pid"
+      --duration "$LOAD_SECS" --backlog "$OUTBOUND_BACKLOG" --worker-pid "$outbound_worker_pid" \
+      --settle-secs 120
   done
 fi
 
@@ -320,7 +321,7 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
   printf '  compare ratios from the same run, not absolute figures across runs.\n\n'
   printf '%s\n\n' "$table"
   printf 'Reproduce: `%sscripts/bench.sh` (raw runs: `bench/results/latest.jsonl`; see `bench/README.md`).\n' \
-    "$([[ "$QUICK" == 1 ]] && echo 'QUICK=1 ')"
+    "$([[ "$QUICK" == 1 ]] && echo 'QUICK=1 ')$([[ "$SCENARIOS" != all ]] && echo "SCENARIOS=$SCENARIOS ")"
   if ((${#failures[@]} > 0)); then
     printf '\nFailed runs (errors or wrong counts; see the JSON lines): %s\n' "$(IFS=';'; echo "${failures[*]}")"
   fi
