@@ -48,6 +48,7 @@ impl Worker {
             listener,
             options: QueueOptions {
                 concurrency: settings.worker_concurrency,
+                outbound_concurrency: settings.outbound.concurrency,
                 poll_interval: settings.queue_poll_interval,
             },
             sweep_after: settings.sweep_after,

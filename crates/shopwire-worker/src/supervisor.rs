@@ -31,8 +31,10 @@ pub const WORKER_RESTARTS_TOTAL: &str = "shopwire_worker_restarts_total";
 /// How each queue's worker runs.
 #[derive(Debug, Clone, Copy)]
 pub struct QueueOptions {
-    /// Jobs in flight at once (`WORKER_CONCURRENCY`); also the prefetch size.
+    /// Jobs in flight at once per queue (`WORKER_CONCURRENCY`); also the prefetch size.
     pub concurrency: usize,
+    /// Outbound deliveries in flight at once (`OUTBOUND_CONCURRENCY`).
+    pub outbound_concurrency: usize,
     /// Idle poll period (`QUEUE_POLL_INTERVAL_MS`).
     pub poll_interval: Duration,
 }
@@ -89,14 +91,18 @@ fn start_worker(
     wakeup: &Arc<Wakeup>,
     mut stop: watch::Receiver<bool>,
 ) -> Pin<Box<dyn Future<Output = Result<(), WorkerError>> + Send>> {
+    let concurrency = match queue {
+        Queue::Outbound => options.outbound_concurrency,
+        _ => options.concurrency,
+    };
     let storage = ctx
         .queue
-        .storage(queue, options.concurrency)
+        .storage(queue, concurrency)
         .poll_with_strategy(ReliableInterval::new(options.poll_interval, wakeup.clone()));
     let builder = WorkerBuilder::new(name)
         .backend(storage)
         .data(ctx.clone())
-        .concurrency(options.concurrency)
+        .concurrency(concurrency)
         .catch_panic()
         .parallelize(tokio::spawn);
     let signal = async move {

@@ -32,6 +32,10 @@ pub struct OutboundSettings {
     pub timeout: Duration,
     /// `OUTBOUND_MAX_ATTEMPTS`, default 12 (1–100): attempts before a delivery is dead.
     pub max_attempts: u32,
+    /// `OUTBOUND_CONCURRENCY`, default 32 (1–1024): deliveries in flight per worker
+    /// process. A delivery mostly waits on the endpoint, so this is higher than
+    /// `WORKER_CONCURRENCY`; database work is still bounded by the pool.
+    pub concurrency: usize,
     /// `OUTBOUND_ALLOW_PRIVATE`, default false: with `APP_ENV=production`, accept
     /// endpoints on private, loopback and link-local addresses. Development always does.
     pub allow_private: bool,
@@ -62,6 +66,7 @@ impl OutboundSettings {
         Ok(OutboundSettings {
             timeout: Duration::from_secs(r.number("OUTBOUND_TIMEOUT_SECS", 10, 1..=120)?),
             max_attempts: r.number("OUTBOUND_MAX_ATTEMPTS", 12, 1..=100)?,
+            concurrency: r.number("OUTBOUND_CONCURRENCY", 32, 1..=1024)?,
             allow_private: r.flag("OUTBOUND_ALLOW_PRIVATE")?,
             hold_reminder: Duration::from_secs(r.number("HOLD_REMINDER_SECS", 300, 1..=86_400)?),
             cart_mode,
@@ -93,6 +98,7 @@ mod tests {
         let s = settings(&[]).expect("defaults are valid").outbound;
         assert_eq!(s.timeout, Duration::from_secs(10));
         assert_eq!(s.max_attempts, 12);
+        assert_eq!(s.concurrency, 32);
         assert!(!s.allow_private);
         assert_eq!(s.hold_reminder, Duration::from_secs(300));
         assert_eq!(s.cart_mode, CartMode::PerClaim);
@@ -104,6 +110,7 @@ mod tests {
         let s = settings(&[
             ("OUTBOUND_TIMEOUT_SECS", "5"),
             ("OUTBOUND_MAX_ATTEMPTS", "3"),
+            ("OUTBOUND_CONCURRENCY", "64"),
             ("OUTBOUND_ALLOW_PRIVATE", "true"),
             ("HOLD_REMINDER_SECS", "60"),
             ("CART_MODE", "live"),
@@ -116,6 +123,7 @@ mod tests {
             OutboundSettings {
                 timeout: Duration::from_secs(5),
                 max_attempts: 3,
+                concurrency: 64,
                 allow_private: true,
                 hold_reminder: Duration::from_secs(60),
                 cart_mode: CartMode::Live,
@@ -131,6 +139,7 @@ mod tests {
             ("OUTBOUND_TIMEOUT_SECS", "ten"),
             ("OUTBOUND_MAX_ATTEMPTS", "0"),
             ("OUTBOUND_MAX_ATTEMPTS", "101"),
+            ("OUTBOUND_CONCURRENCY", "0"),
             ("OUTBOUND_ALLOW_PRIVATE", "sometimes"),
             ("HOLD_REMINDER_SECS", "0"),
             ("CART_MODE", "per_buyer"),

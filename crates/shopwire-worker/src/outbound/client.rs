@@ -24,7 +24,7 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// How long an idle kept-alive connection stays in the pool.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// Idle connections kept per endpoint host.
-const POOL_MAX_IDLE_PER_HOST: usize = 8;
+const POOL_MAX_IDLE_PER_HOST: usize = 64;
 /// The longest a connection may take to set up (within the attempt's timeout).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// TCP keep-alive probes on pooled connections, so a dead peer is noticed.
