@@ -5,6 +5,7 @@
 mod faults {
     mod bodies;
     mod hostile;
+    mod outbound_kills;
     mod pg_restart;
     mod poison;
     mod private_pg;
