@@ -122,12 +122,7 @@ impl MessagingClient {
             .map_err(|e| MessagingError::Transport(e.without_url().to_string()))?;
         let status = response.status();
         if !status.is_success() {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = crate::http::retry_after(response.headers());
             return Err(MessagingError::Status {
                 status,
                 retry_after,
