@@ -84,3 +84,13 @@ pub fn lazy_pool(settings: &Settings) -> Result<PgPool, sqlx::Error> {
     Ok(pool_options(settings.database_max_connections)
         .connect_lazy_with(connect_options(settings)?))
 }
+
+/// A lazily connecting pool of `max_connections` whose commits do not wait for the WAL
+/// flush (`synchronous_commit=off`): only for writes whose loss in a Postgres crash means
+/// doing them again, never for business state. The outbound deliveries' claims and results
+/// use it: a lost claim is claimed again, a lost "delivered" mark re-sends the event under
+/// the same `webhook-id`, which at-least-once delivery allows (docs/outbound.md).
+pub fn lazy_relaxed_pool(settings: &Settings, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+    Ok(pool_options(max_connections)
+        .connect_lazy_with(connect_options(settings)?.options([("synchronous_commit", "off")])))
+}

@@ -72,12 +72,22 @@ pub struct JobContext {
     pub outbound_retry: RetryPolicy,
     /// `HOLD_REMINDER_SECS`: how long before an unpaid hold lapses `hold.expiring` is sent.
     pub hold_reminder: Duration,
+    /// The outbound deliveries' own connections, committing without waiting for the WAL
+    /// flush (`shopwire_core::db::lazy_relaxed_pool`): a delivery's claim and result are
+    /// safe to lose (it is sent again), and an fsync per statement was most of its time.
+    pub outbound_pool: PgPool,
 }
 
 impl JobContext {
     /// Build from settings and connections.
     pub fn new(settings: &Settings, pool: PgPool, queue: QueueClient) -> Self {
         let lease = settings.orphan_timeout;
+        // DATABASE_URL parsed for `pool` already; should it not, share that pool.
+        let outbound_pool = shopwire_core::db::lazy_relaxed_pool(
+            settings,
+            u32::try_from(settings.outbound.concurrency.div_ceil(2)).unwrap_or(16),
+        )
+        .unwrap_or_else(|_| pool.clone());
         Self {
             pool,
             queue,
@@ -118,6 +128,7 @@ impl JobContext {
                 base: settings.job_backoff_base,
                 cap: settings.job_backoff_max,
             },
+            outbound_pool,
             hold_reminder: settings.outbound.hold_reminder,
         }
     }

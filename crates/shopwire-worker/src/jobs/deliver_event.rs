@@ -38,11 +38,17 @@ impl JobKind for OutboundDelivery {
     }
 
     async fn claim(ctx: &JobContext, id: i64) -> Result<Option<ClaimedDelivery>, sqlx::Error> {
-        deliveries::claim(&ctx.pool, DeliveryId::new(id), &ctx.instance, ctx.lease).await
+        deliveries::claim(
+            &ctx.outbound_pool,
+            DeliveryId::new(id),
+            &ctx.instance,
+            ctx.lease,
+        )
+        .await
     }
 
     async fn due_in(ctx: &JobContext, id: i64) -> Result<Option<(Duration, Queue)>, sqlx::Error> {
-        deliveries::due_in(&ctx.pool, DeliveryId::new(id)).await
+        deliveries::due_in(&ctx.outbound_pool, DeliveryId::new(id)).await
     }
 
     fn id(claimed: &ClaimedDelivery) -> i64 {
@@ -80,7 +86,7 @@ impl JobKind for OutboundDelivery {
         error: &str,
         after: AfterFailure,
     ) -> Result<bool, sqlx::Error> {
-        deliveries::fail(&ctx.pool, claimed, error, after).await
+        deliveries::fail(&ctx.outbound_pool, claimed, error, after).await
     }
 
     fn policy(ctx: &JobContext) -> RetryPolicy {
@@ -89,7 +95,7 @@ impl JobKind for OutboundDelivery {
 
     /// Sent or dead, the next event of its subject may go.
     async fn settled(ctx: &JobContext, claimed: &ClaimedDelivery) {
-        match deliveries::next_in_subject(&ctx.pool, claimed).await {
+        match deliveries::next_in_subject(&ctx.outbound_pool, claimed).await {
             Ok(Some(next)) => {
                 runner::enqueue_after_commit(
                     ctx,
@@ -143,8 +149,13 @@ async fn send(ctx: &JobContext, claimed: &ClaimedDelivery) -> Result<&'static st
         .await;
     match sent {
         Ok(delivered) => {
-            if deliveries::delivered(&ctx.pool, claimed, delivered.status, delivered.duration)
-                .await?
+            if deliveries::delivered(
+                &ctx.outbound_pool,
+                claimed,
+                delivered.status,
+                delivered.duration,
+            )
+            .await?
             {
                 Ok("delivered")
             } else {
@@ -156,7 +167,7 @@ async fn send(ctx: &JobContext, claimed: &ClaimedDelivery) -> Result<&'static st
         Err(error) => {
             let took = started.elapsed();
             if let Err(e) = deliveries::record_attempt(
-                &ctx.pool,
+                &ctx.outbound_pool,
                 claimed,
                 error.status(),
                 &error.to_string(),
@@ -176,7 +187,8 @@ async fn send(ctx: &JobContext, claimed: &ClaimedDelivery) -> Result<&'static st
 async fn classify(ctx: &JobContext, claimed: &ClaimedDelivery, error: SendError) -> JobError {
     match &error {
         SendError::Gone => {
-            if let Err(e) = deliveries::disable_gone(&ctx.pool, claimed.endpoint_id).await {
+            if let Err(e) = deliveries::disable_gone(&ctx.outbound_pool, claimed.endpoint_id).await
+            {
                 tracing::warn!(error = %e, "could not disable the endpoint that answered 410");
             }
             tracing::warn!(
