@@ -31,34 +31,6 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::config::Settings;
 
-/// The tables whose rows carry a retry schedule (`status`, `next_attempt_at`).
-#[derive(Debug, Clone, Copy)]
-enum Retried {
-    Inbox,
-    Jobs,
-}
-
-/// Time until a row is due for its next attempt, when it is waiting for one, with the
-/// row's provider (inbox) or queue (jobs).
-async fn next_attempt_in(
-    pool: &PgPool,
-    table: Retried,
-    id: i64,
-) -> Result<Option<(Duration, String)>, sqlx::Error> {
-    let sql = match table {
-        Retried::Inbox => {
-            "SELECT extract(epoch FROM next_attempt_at - now())::float8, provider FROM inbox
-              WHERE id = $1 AND status IN ('queued', 'failed') AND next_attempt_at > now()"
-        }
-        Retried::Jobs => {
-            "SELECT extract(epoch FROM next_attempt_at - now())::float8, queue FROM jobs
-              WHERE id = $1 AND status IN ('queued', 'failed') AND next_attempt_at > now()"
-        }
-    };
-    let wait: Option<(f64, String)> = sqlx::query_as(sql).bind(id).fetch_optional(pool).await?;
-    Ok(wait.map(|(secs, name)| (Duration::from_secs_f64(secs.max(0.0)), name)))
-}
-
 /// Pool options shared by the three binaries.
 pub fn pool_options(max_connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()

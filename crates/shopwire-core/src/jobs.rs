@@ -39,6 +39,14 @@ pub struct OutboundJob {
     pub delivery_id: i64,
 }
 
+impl From<crate::outbound::DeliveryId> for OutboundJob {
+    fn from(id: crate::outbound::DeliveryId) -> Self {
+        OutboundJob {
+            delivery_id: id.get(),
+        }
+    }
+}
+
 /// The queues the worker drains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Queue {

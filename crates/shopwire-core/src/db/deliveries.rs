@@ -117,14 +117,8 @@ pub async fn due_in(
     pool: &PgPool,
     id: DeliveryId,
 ) -> Result<Option<(Duration, Queue)>, sqlx::Error> {
-    let wait: Option<(f64,)> = sqlx::query_as(
-        "SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM outbound_deliveries
-          WHERE id = $1 AND status IN ('queued', 'failed') AND next_attempt_at > now()",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(wait.map(|(secs,)| (Duration::from_secs_f64(secs.max(0.0)), Queue::Outbound)))
+    let wait = lease::next_attempt_in(pool, JobTable::Outbound, id.get()).await?;
+    Ok(wait.map(|(wait, _)| (wait, Queue::Outbound)))
 }
 
 /// Mark a delivery sent (the endpoint answered `status`) and record the attempt, in one

@@ -184,7 +184,7 @@ pub async fn claim(
 /// How long until a delivery waiting for its next attempt is due, and its queue, if it
 /// is waiting for one (a job that came before its time is scheduled again).
 pub async fn due_in(pool: &PgPool, id: InboxId) -> Result<Option<(Duration, Queue)>, sqlx::Error> {
-    let wait = super::next_attempt_in(pool, super::Retried::Inbox, id.get()).await?;
+    let wait = lease::next_attempt_in(pool, JobTable::Inbox, id.get()).await?;
     Ok(wait.map(|(wait, provider)| (wait, Queue::for_provider_name(&provider))))
 }
 

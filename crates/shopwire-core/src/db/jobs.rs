@@ -149,7 +149,7 @@ pub async fn insert_once(
 /// How long until a job waiting for its next attempt is due, and its queue, if it is
 /// waiting for one.
 pub async fn due_in(pool: &PgPool, id: JobId) -> Result<Option<(Duration, Queue)>, sqlx::Error> {
-    let wait = super::next_attempt_in(pool, super::Retried::Jobs, id.get()).await?;
+    let wait = lease::next_attempt_in(pool, JobTable::Jobs, id.get()).await?;
     Ok(wait.and_then(|(wait, queue)| Some((wait, Queue::from_name(&queue)?))))
 }
 

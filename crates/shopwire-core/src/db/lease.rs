@@ -43,6 +43,16 @@ impl JobTable {
         }
     }
 
+    /// The column naming the row's queue: its provider (inbox), its queue (jobs), or the
+    /// outbound queue.
+    fn queue_column(self) -> &'static str {
+        match self {
+            JobTable::Inbox => "provider",
+            JobTable::Jobs => "queue",
+            JobTable::Outbound => "'outbound'",
+        }
+    }
+
     /// The `dead_jobs` columns naming a dead row of this table: (inbox_id, job_id,
     /// outbound_delivery_id), as expressions over the failed row.
     fn dead_letter_refs(self) -> &'static str {
@@ -238,10 +248,7 @@ pub async fn sweep(
     after: Duration,
     limit: i64,
 ) -> Result<Vec<Stranded>, sqlx::Error> {
-    let queue = match table {
-        JobTable::Outbound => "'outbound'",
-        JobTable::Jobs | JobTable::Inbox => "queue",
-    };
+    let queue = table.queue_column();
     let sql = format!(
         "UPDATE {table} SET next_attempt_at = now()
           WHERE id IN (
@@ -262,4 +269,24 @@ pub async fn sweep(
         .bind(limit)
         .fetch_all(pool)
         .await
+}
+
+/// Time until row `id` of `table` is due for its next attempt, when it is waiting for one,
+/// with the row's [`JobTable::queue_column`] (a provider name for the inbox).
+pub async fn next_attempt_in(
+    pool: &PgPool,
+    table: JobTable,
+    id: i64,
+) -> Result<Option<(Duration, String)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT extract(epoch FROM next_attempt_at - now())::float8, {queue}::text FROM {table}
+          WHERE id = $1 AND status IN ('queued', 'failed') AND next_attempt_at > now()",
+        queue = table.queue_column(),
+        table = table.name(),
+    );
+    let wait: Option<(f64, String)> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(wait.map(|(secs, name)| (Duration::from_secs_f64(secs.max(0.0)), name)))
 }

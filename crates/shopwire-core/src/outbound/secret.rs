@@ -50,6 +50,11 @@ impl EndpointSecret {
         self.0.expose_secret()
     }
 
+    /// The secret as a `SecretString`, for a signer (no copy of the secret is made).
+    pub fn as_secret(&self) -> &SecretString {
+        &self.0
+    }
+
     /// The HMAC key: the bytes the base64 after `whsec_` encodes.
     pub fn key(&self) -> Result<Vec<u8>, BadSecret> {
         let encoded = self

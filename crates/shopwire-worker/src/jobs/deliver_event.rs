@@ -10,7 +10,7 @@ use secrecy::SecretString;
 use shopwire_core::db::deliveries::{self, ClaimedDelivery};
 use shopwire_core::db::lease::AfterFailure;
 use shopwire_core::jobs::{OutboundJob, Queue};
-use shopwire_core::outbound::DeliveryId;
+use shopwire_core::outbound::{DeliveryId, EndpointSecret};
 
 use super::runner::{self, JobKind};
 use crate::attempt::JobError;
@@ -97,14 +97,7 @@ impl JobKind for OutboundDelivery {
     async fn settled(ctx: &JobContext, claimed: &ClaimedDelivery) {
         match deliveries::next_in_subject(&ctx.outbound_pool, claimed).await {
             Ok(Some(next)) => {
-                runner::enqueue_after_commit(
-                    ctx,
-                    Queue::Outbound,
-                    &[OutboundJob {
-                        delivery_id: next.get(),
-                    }],
-                )
-                .await
+                runner::enqueue_after_commit(ctx, Queue::Outbound, &[OutboundJob::from(next)]).await
             }
             Ok(None) => {}
             Err(e) => {
@@ -129,13 +122,12 @@ async fn send(ctx: &JobContext, claimed: &ClaimedDelivery) -> Result<&'static st
     let body = claimed.body();
     let webhook_id = claimed.webhook_id();
     let timestamp = chrono::Utc::now().timestamp();
-    let secrets: Vec<SecretString> = claimed
+    let secrets: Vec<&SecretString> = claimed
         .secrets()
         .into_iter()
-        .map(|s| SecretString::from(s.expose().to_owned()))
+        .map(EndpointSecret::as_secret)
         .collect();
-    let secret_refs: Vec<&SecretString> = secrets.iter().collect();
-    let signature = sign::signature_header(&secret_refs, &webhook_id, timestamp, body.as_bytes())
+    let signature = sign::signature_header(&secrets, &webhook_id, timestamp, body.as_bytes())
         .map_err(|e| JobError::permanent("could not sign the delivery").caused_by(e))?;
     let started = Instant::now();
     let sent = client

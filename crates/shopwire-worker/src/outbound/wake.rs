@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use shopwire_core::db::deliveries;
 use shopwire_core::jobs::{OutboundJob, Queue};
+use shopwire_core::outbound::DeliveryId;
 use sqlx::postgres::PgListener;
 use tokio::sync::watch;
 
@@ -71,17 +72,8 @@ pub async fn run(ctx: Arc<JobContext>, mut stop: watch::Receiver<bool>) {
 async fn catch_up(ctx: &JobContext) {
     match deliveries::queued(&ctx.pool, CATCH_UP_LIMIT).await {
         Ok(ids) if !ids.is_empty() => {
-            let jobs: Vec<OutboundJob> = ids
-                .into_iter()
-                .map(|id| OutboundJob {
-                    delivery_id: id.get(),
-                })
-                .collect();
-            tracing::info!(
-                deliveries = jobs.len(),
-                "pushing queued outbound deliveries"
-            );
-            ctx.queue.enqueue_after_commit(Queue::Outbound, &jobs).await;
+            tracing::info!(deliveries = ids.len(), "pushing queued outbound deliveries");
+            push_deliveries(ctx, ids).await;
         }
         Ok(_) => {}
         Err(e) => {
@@ -116,17 +108,15 @@ pub async fn push(ctx: &JobContext, events: &[i64]) {
         return;
     }
     match deliveries::queued_for_events(&ctx.pool, &mine).await {
-        Ok(ids) => {
-            let jobs: Vec<OutboundJob> = ids
-                .into_iter()
-                .map(|id| OutboundJob {
-                    delivery_id: id.get(),
-                })
-                .collect();
-            ctx.queue.enqueue_after_commit(Queue::Outbound, &jobs).await;
-        }
+        Ok(ids) => push_deliveries(ctx, ids).await,
         Err(e) => {
             tracing::warn!(error = %e, "could not read the events' deliveries; the sweeper will push them")
         }
     }
+}
+
+/// Push committed deliveries to the `outbound` queue.
+async fn push_deliveries(ctx: &JobContext, ids: Vec<DeliveryId>) {
+    let jobs: Vec<OutboundJob> = ids.into_iter().map(OutboundJob::from).collect();
+    ctx.queue.enqueue_after_commit(Queue::Outbound, &jobs).await;
 }
