@@ -4,8 +4,9 @@
 -- change never has one. Other events (hold.expiring, stock.alert) call emit_event directly.
 
 -- Record one event (once per `p_dedupe_key`) and a delivery for each endpoint subscribed to
--- its type; commit then wakes the workers (NOTIFY is delivered only on commit). Returns the
--- event id, or NULL when this change already reported itself.
+-- its type; commit then wakes the workers (`shopwire_outbound`, only when there is something
+-- to send) and the console (`shopwire_events`, always); NOTIFY is delivered only on commit.
+-- Returns the event id, or NULL when this change already reported itself.
 CREATE OR REPLACE FUNCTION emit_event(
     p_type       TEXT,
     p_dedupe_key TEXT,
@@ -33,6 +34,8 @@ BEGIN
     IF FOUND THEN
         PERFORM pg_notify('shopwire_outbound', v_event::text);
     END IF;
+    -- The seller console's live feed: every committed event, whoever is subscribed.
+    PERFORM pg_notify('shopwire_events', v_event::text);
     RETURN v_event;
 END;
 $$;

@@ -5,6 +5,7 @@
 //! never appear in `Debug` output. Nothing else in the workspace reads `std::env`.
 
 mod claims;
+mod console;
 mod outbound;
 mod reader;
 
@@ -16,6 +17,7 @@ use crate::domain::Provider;
 use crate::signature::{PrefixedHmac, Secrets, TimestampedHmac, Verifier};
 use crate::trends::AlertThresholds;
 pub use claims::ClaimSettings;
+pub use console::ConsoleSettings;
 pub use outbound::{CartMode, OutboundSettings};
 use reader::Reader;
 
@@ -144,6 +146,8 @@ pub struct Settings {
     pub claims: ClaimSettings,
     /// Outbound events and live carts: timeouts, attempts, private endpoints, reminders.
     pub outbound: OutboundSettings,
+    /// The seller console (§11).
+    pub console: ConsoleSettings,
     /// `JOB_MAX_ATTEMPTS`, default 8.
     pub job_max_attempts: u32,
     /// `JOB_BACKOFF_BASE_MS`, default 1000.
@@ -276,6 +280,7 @@ impl Settings {
             )?),
             claims: ClaimSettings::read(&r)?,
             outbound: OutboundSettings::read(&r)?,
+            console: ConsoleSettings::read(&r)?,
             job_max_attempts: r.number("JOB_MAX_ATTEMPTS", 8, 1..=100)?,
             job_backoff_base: Duration::from_millis(r.number(
                 "JOB_BACKOFF_BASE_MS",

@@ -10,6 +10,7 @@ pub mod claims;
 pub mod dead_letters;
 pub mod deliveries;
 pub mod endpoints;
+pub mod feed;
 pub mod inbox;
 pub mod jobs;
 pub mod lease;

@@ -1,0 +1,112 @@
+//! `App::build` wires settings into the console's router and listener; `main` and the
+//! tests both start the console through it.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use shopwire_core::config::{AppEnv, Settings};
+use shopwire_queue::QueueClient;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::Auth;
+use crate::feed::Feed;
+use crate::state::ConsoleState;
+
+/// A built, bound, not yet serving console.
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: ConsoleState,
+}
+
+impl App {
+    /// Check `CONSOLE_PASSWORD`, connect (lazily: the console starts while Postgres or
+    /// Redis are down), start the live feed, bind `CONSOLE_PORT`.
+    pub async fn build(settings: Settings) -> anyhow::Result<App> {
+        let password = settings.console.required_password()?;
+        let auth = Auth::new(
+            password,
+            settings.console.session_ttl,
+            settings.app_env == AppEnv::Production,
+        )?;
+        let pool = shopwire_core::db::lazy_pool(&settings)
+            .context("DATABASE_URL is not a valid Postgres URL")?;
+        let queue = QueueClient::lazy(
+            &settings.redis_url,
+            &settings.queue_prefix,
+            settings.orphan_timeout,
+        )
+        .context("REDIS_URL is not a valid Redis URL")?;
+        let state = ConsoleState {
+            feed: Feed::start(pool.clone()),
+            pool,
+            queue,
+            auth: Arc::new(auth),
+        };
+        let port = settings.console.port;
+        let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
+            .await
+            .with_context(|| format!("failed to bind CONSOLE_PORT {port}"))?;
+        Ok(App {
+            listener,
+            router: router(state.clone()),
+            state,
+        })
+    }
+
+    /// The bound port (tests bind port 0).
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The shared state (tests wait on the feed).
+    pub fn state(&self) -> &ConsoleState {
+        &self.state
+    }
+
+    /// Serve until `shutdown` resolves, then finish in-flight requests and return.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(port = self.port(), "shopwire-console listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")
+    }
+}
+
+/// The routes with their middleware.
+pub fn router(state: ConsoleState) -> Router {
+    crate::routes::router(state)
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("console handler panicked");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::layout::error_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the console hit a bug on this page; it has been logged",
+                ),
+            )
+                .into_response()
+        }))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+}
