@@ -23,10 +23,10 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/live/{streamer}/unpin", post(live::unpin))
         .route("/live/{streamer}/lineup", post(live::lineup_add))
         .route("/live/{streamer}/lineup/remove", post(live::lineup_remove))
-        .route("/inventory", get(inventory::index))
-        .route("/orders", get(orders::index))
-        .route("/queues", get(queues::index))
-        .route("/trends", get(trends::index))
+        .merge(inventory::routes())
+        .merge(orders::routes())
+        .merge(queues::routes())
+        .merge(trends::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_session,

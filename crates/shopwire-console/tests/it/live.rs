@@ -1,0 +1,1 @@
+//! `/live` (tests to come).

@@ -1,0 +1,1 @@
+//! `/orders` (tests to come).

@@ -1,0 +1,1 @@
+//! `/queues` (tests to come).

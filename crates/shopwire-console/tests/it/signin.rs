@@ -1,0 +1,1 @@
+//! `/signin` (tests to come).
