@@ -2,7 +2,8 @@
 //! commit, and the progress bar.
 //!
 //! Every replay works through a snapshot taken before it changes anything, resets each
-//! row in its own transaction, and only then pushes the job: a push that fails leaves a
+//! row in its own transaction, and only then pushes the job (through `shopwire-queue`'s
+//! [`queue_replay`], the one copy of which queue a row goes to): a push that fails leaves a
 //! queued row that the sweeper enqueues, so nothing is lost either way.
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -10,9 +11,8 @@ use serde::Serialize;
 use shopwire_core::db::dead_letters::Target;
 use shopwire_core::db::inbox::InboxId;
 use shopwire_core::db::jobs::JobId;
-use shopwire_core::domain::Provider;
-use shopwire_core::jobs::{InboxJob, JobRef, OutboundJob, Queue};
 use shopwire_queue::QueueClient;
+use shopwire_queue::replay as queue_replay;
 
 use crate::output::{Tabular, or_dash, table};
 
@@ -150,78 +150,23 @@ impl Report {
     }
 }
 
-/// The queue a replayed row goes to.
-pub fn queue_of(target: &Target) -> Option<Queue> {
-    match target {
-        Target::Inbox { provider, .. } => {
-            provider.parse::<Provider>().ok().map(Queue::for_provider)
-        }
-        Target::Job { queue, .. } => Queue::from_name(queue),
-        Target::Outbound { .. } => Some(Queue::Outbound),
-    }
-}
-
-/// Pushes jobs after their reset committed. After one failure it stops trying (Redis is
-/// away; each attempt would wait out its timeout) and reports the rest as not enqueued.
-pub struct Pusher {
-    client: QueueClient,
-    broken: Option<String>,
-}
+/// Pushes jobs after their reset committed ([`shopwire_queue::replay::Pusher`], which the
+/// console's DLQ shares), reporting each as a row's outcome and detail.
+pub struct Pusher(queue_replay::Pusher);
 
 impl Pusher {
     /// Push through `client`.
     pub fn new(client: QueueClient) -> Self {
-        Self {
-            client,
-            broken: None,
-        }
+        Self(queue_replay::Pusher::new(client))
     }
 
     /// Push `target`'s job; the outcome and detail for its report row.
     pub async fn push(&mut self, target: &Target) -> (Outcome, Option<String>) {
-        if let Some(error) = &self.broken {
-            return (Outcome::NotEnqueued, Some(sweeper_will(error)));
-        }
-        let Some(queue) = queue_of(target) else {
-            return (
-                Outcome::NotEnqueued,
-                Some("no such queue; left queued in Postgres".to_owned()),
-            );
-        };
-        let pushed = match target {
-            Target::Inbox { id, .. } => {
-                self.client.push(queue, &[InboxJob { inbox_id: *id }]).await
-            }
-            Target::Job { id, .. } => {
-                self.client
-                    .push_refs(queue, &[JobRef { job_id: *id }])
-                    .await
-            }
-            Target::Outbound { id } => {
-                self.client
-                    .push_jobs(
-                        queue,
-                        &[OutboundJob {
-                            delivery_id: id.get(),
-                        }],
-                    )
-                    .await
-            }
-        };
-        match pushed {
-            Ok(()) => (Outcome::Replayed, None),
-            Err(e) => {
-                let error = e.to_string();
-                let detail = sweeper_will(&error);
-                self.broken = Some(error);
-                (Outcome::NotEnqueued, Some(detail))
-            }
+        match self.0.push(target).await {
+            Ok(_) => (Outcome::Replayed, None),
+            Err(not_pushed) => (Outcome::NotEnqueued, Some(not_pushed.to_string())),
         }
     }
-}
-
-fn sweeper_will(error: &str) -> String {
-    format!("push failed ({error}); queued in Postgres, the sweeper will enqueue it")
 }
 
 /// A progress bar on stderr for long human-mode replays; hidden otherwise (and hidden by

@@ -10,7 +10,7 @@ use anyhow::Context;
 use shopwire_core::db::dead_letters::Target;
 use shopwire_core::db::inbox::{self, InboxId, InboxRow, RequeueFrom, Requeued};
 use shopwire_core::domain::Provider;
-use shopwire_core::jobs::Queue;
+use shopwire_queue::replay::queue_of;
 
 use crate::commands::Ctx;
 use crate::commands::dlq::age::Age;
@@ -56,7 +56,7 @@ pub async fn run(selection: Selection, dry_run: bool, ctx: &Ctx) -> anyhow::Resu
     };
     let item = |row: &InboxRow, outcome: Outcome, detail: Option<String>| Item {
         id: row.id.get(),
-        queue: queue_name(&row.provider),
+        queue: queue_name(row.id, &row.provider),
         inbox_id: Some(row.id),
         job_id: None,
         status: Some(row.status.clone()),
@@ -105,11 +105,13 @@ pub async fn run(selection: Selection, dry_run: bool, ctx: &Ctx) -> anyhow::Resu
     Report::new(false, items).print(ctx)
 }
 
-fn queue_name(provider: &str) -> String {
-    provider
-        .parse::<Provider>()
-        .map(Queue::for_provider)
-        .map_or_else(|_| provider.to_owned(), |q| q.as_str().to_owned())
+/// The queue a delivery of `provider` goes back to (the provider itself if unknown).
+fn queue_name(id: InboxId, provider: &str) -> String {
+    let target = Target::Inbox {
+        id,
+        provider: provider.to_owned(),
+    };
+    queue_of(&target).map_or_else(|| provider.to_owned(), |q| q.as_str().to_owned())
 }
 
 /// Why a row in `status` was not reset.
