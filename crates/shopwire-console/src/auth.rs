@@ -269,6 +269,21 @@ mod tests {
     }
 
     #[test]
+    fn in_production_the_cookie_is_also_secure() {
+        let production = Auth::new(
+            &SecretString::from("correct horse"),
+            Duration::from_secs(60),
+            true,
+        )
+        .expect("hash");
+        let cookie = production.cookie("token".into()).to_string();
+        assert!(cookie.contains("Secure"), "{cookie}");
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(!auth().cookie("token".into()).to_string().contains("Secure"));
+    }
+
+    #[test]
     fn after_sign_in_only_a_local_path_is_followed() {
         assert_eq!(safe_next(Some("/live/anna")), "/live/anna");
         assert_eq!(safe_next(Some("//evil.example")), "/");
