@@ -258,3 +258,38 @@ fn claim_settings_default_as_documented_and_name_a_bad_variable() {
         assert_eq!(settings(&[(var, value)]).expect_err(var).var(), var);
     }
 }
+
+#[test]
+fn the_console_needs_its_own_password_but_the_other_processes_do_not() {
+    let s = settings(&[]).expect("web and worker start without CONSOLE_PASSWORD");
+    assert_eq!(s.console.port, 8081);
+    assert_eq!(s.console.session_ttl, Duration::from_secs(12 * 3600));
+    assert_eq!(
+        s.console.required_password().expect_err("none set").var(),
+        "CONSOLE_PASSWORD"
+    );
+    let short = settings(&[("CONSOLE_PASSWORD", "seven77")]).expect("read");
+    assert_eq!(
+        short
+            .console
+            .required_password()
+            .expect_err("too short")
+            .to_string(),
+        "CONSOLE_PASSWORD: must be at least 8 characters"
+    );
+    let good =
+        settings(&[("CONSOLE_PASSWORD", "eight888"), ("CONSOLE_PORT", "9000")]).expect("read");
+    assert_eq!(
+        good.console
+            .required_password()
+            .expect("long enough")
+            .expose_secret(),
+        "eight888"
+    );
+    assert_eq!(good.console.port, 9000);
+    for (var, value) in [("CONSOLE_PORT", "70000"), ("CONSOLE_SESSION_HOURS", "0")] {
+        assert_eq!(settings(&[(var, value)]).expect_err(var).var(), var);
+    }
+    let debug = format!("{:?}", good.console);
+    assert!(!debug.contains("eight888"), "{debug}");
+}
