@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
-# Shopwire: all three binaries (shopwire-web, shopwire-worker, shopwire-admin) on a slim,
-# non-root runtime. The image runs shopwire-web by default; the worker and the migrate step
-# run the same image with another command.
+# Shopwire: all four binaries (shopwire-web, shopwire-worker, shopwire-console,
+# shopwire-admin) on a slim, non-root runtime. The image runs shopwire-web by default; the
+# worker, the seller console and the migrate step run the same image with another command.
 
 # --- manifests: every crate's Cargo.toml plus stand-in target roots --------------------------
 # Only this stage sees the real sources. Its output changes only when a manifest or the set of
@@ -50,10 +50,11 @@ RUN apt-get update \
  && useradd --system --user-group --uid 10001 --home-dir /nonexistent --no-create-home \
         --shell /usr/sbin/nologin shopwire
 COPY --from=builder /app/target/release/shopwire-web /app/target/release/shopwire-worker \
-     /app/target/release/shopwire-admin /usr/local/bin/
+     /app/target/release/shopwire-console /app/target/release/shopwire-admin /usr/local/bin/
 USER shopwire:shopwire
 ENV APP_ENV=production \
     RUST_LOG=info
-# 8080: shopwire-web ($PORT); 9091: shopwire-worker health and metrics ($WORKER_PORT).
-EXPOSE 8080 9091
+# 8080: shopwire-web ($PORT); 9091: shopwire-worker health and metrics ($WORKER_PORT);
+# 8081: shopwire-console ($CONSOLE_PORT, needs CONSOLE_PASSWORD).
+EXPOSE 8080 9091 8081
 CMD ["shopwire-web"]
