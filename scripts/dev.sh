@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole Shopwire system locally in the foreground: Postgres + Redis (found or started),
-# migrations, demo catalog, shopwire-web and shopwire-worker. Ctrl-C stops both processes.
+# migrations, demo catalog, shopwire-web, shopwire-worker and shopwire-console (the seller
+# console; a dev-only password is made and printed unless CONSOLE_PASSWORD is set). Ctrl-C
+# stops all three.
 #
 #   scripts/dev.sh [--release]
 set -euo pipefail
@@ -18,7 +20,7 @@ for arg in "$@"; do
       out_dir=release
       ;;
     -h | --help)
-      sed -n '2,5p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *) die "unknown argument: $arg (usage: scripts/dev.sh [--release])" ;;
@@ -39,6 +41,15 @@ export TIKTOK_SHOP_APP_KEY="${TIKTOK_SHOP_APP_KEY:-dev_app_key}"
 export TIKTOK_SHOP_APP_SECRETS="${TIKTOK_SHOP_APP_SECRETS:-dev_app_secret}"
 export TIKTOK_WEBHOOK_SECRETS="${TIKTOK_WEBHOOK_SECRETS:-dev_tiktok_secret}"
 export COMMENTS_WEBHOOK_SECRETS="${COMMENTS_WEBHOOK_SECRETS:-dev_comments_secret}"
+export CONSOLE_PORT="${CONSOLE_PORT:-8081}"
+if [[ -n "${CONSOLE_PASSWORD:-}" ]]; then
+  console_password_note="CONSOLE_PASSWORD from your environment"
+else
+  # A fresh dev-only password per run (printed below); set CONSOLE_PASSWORD to choose one.
+  CONSOLE_PASSWORD="dev-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+  console_password_note="password $CONSOLE_PASSWORD (dev only, new each run)"
+fi
+export CONSOLE_PASSWORD
 
 log "cargo build --bins --profile $cargo_profile"
 cargo build --bins --profile "$cargo_profile"
@@ -57,7 +68,7 @@ pids=()
 cleanup() {
   trap - EXIT INT TERM
   if ((${#pids[@]} > 0)); then
-    log "stopping shopwire-web and shopwire-worker"
+    log "stopping shopwire-web, shopwire-worker and shopwire-console"
     kill -TERM "${pids[@]}" 2>/dev/null || true
     wait "${pids[@]}" 2>/dev/null || true
   fi
@@ -71,6 +82,8 @@ trap 'exit 143' TERM
 pids+=("$!")
 "$bin/shopwire-worker" &
 pids+=("$!")
+"$bin/shopwire-console" &
+pids+=("$!")
 
 web_ready() { curl -fsS -o /dev/null "http://127.0.0.1:$PORT/ready" 2>/dev/null; }
 # shellcheck disable=SC2317 # called through wait_until
@@ -81,6 +94,12 @@ kill -0 "${pids[0]}" 2>/dev/null || die "shopwire-web exited during startup (see
 if ! web_ready; then
   warn "/ready still failing after 60 s: $(curl -sS "http://127.0.0.1:$PORT/ready" 2>&1 || true)"
 fi
+console_up() { curl -fsS -o /dev/null "http://127.0.0.1:$CONSOLE_PORT/health" 2>/dev/null; }
+# shellcheck disable=SC2317 # called through wait_until
+console_up_or_dead() { console_up || ! kill -0 "${pids[2]}" 2>/dev/null; }
+wait_until 30 console_up_or_dead || true
+kill -0 "${pids[2]}" 2>/dev/null || die "shopwire-console exited during startup (see its log above)"
+console_up || warn "the console's /health still failing after 30 s"
 
 # A demo live comment, plus the environment the admin CLI needs to sign and send it.
 demo_id="demo-$(printf '%04x%04x' "$RANDOM" "$RANDOM")"
@@ -100,6 +119,8 @@ cat <<EOF
   Shopwire is running ($APP_ENV, $cargo_profile build)
     web       http://127.0.0.1:$PORT      /health /ready /metrics  POST /webhooks/{stripe,tiktok-shop,tiktok,comments}
     worker    http://127.0.0.1:$WORKER_PORT      /health /ready /metrics
+    console   http://127.0.0.1:$CONSOLE_PORT      seller console; sign in with the $console_password_note
+              live page of the demo streamer: http://127.0.0.1:$CONSOLE_PORT/live/demo_streamer
     postgres  $(mask_url "$DATABASE_URL")
     redis     $(mask_url "$REDIS_URL")
 
@@ -111,15 +132,15 @@ cat <<EOF
     $bin/shopwire-admin orders list
     $bin/shopwire-admin orders show <ORD-…>
 
-  Ctrl-C stops web and worker.
+  Ctrl-C stops web, worker and console.
 
 EOF
 
-# Run until Ctrl-C or until either process exits; the EXIT trap stops the other one.
+# Run until Ctrl-C or until any process exits; the EXIT trap stops the others.
 status=0
 if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 3))); then
   wait -n || status=$?
-  warn "a Shopwire process exited (status $status); stopping the other"
+  warn "a Shopwire process exited (status $status); stopping the others"
 else
   wait || status=$?
 fi
