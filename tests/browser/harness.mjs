@@ -200,6 +200,7 @@ export class Stack {
     this.extraEnv = extraEnv;
     this.procs = [];
     this.pages = new Set();
+    this.dialogs = [];
     this.failed = false;
     this.created = false;
   }
@@ -356,7 +357,11 @@ export class Stack {
   async track(page) {
     this.pages.add(page);
     page.on('close', () => this.pages.delete(page));
-    page.on('dialog', (dialog) => dialog.accept());
+    // `data-confirm` forms ask first (console.js): accept, and keep what was asked.
+    page.on('dialog', (dialog) => {
+      this.dialogs.push({ type: dialog.type(), message: dialog.message(), url: page.url() });
+      dialog.accept().catch(() => {});
+    });
     return page;
   }
 
