@@ -12,13 +12,13 @@
 //! its option values (`--option size=M`); `show` and `list` print each SKU's
 //! `product_code` (the SKU itself when it has no variants) and `options`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde::Serialize;
-use shopwire_core::db::products::{self, NewProduct, Product, Variant};
-use shopwire_core::db::trends::velocity::{self, VelocityRow};
+use shopwire_core::db::products::{self, NewProduct, Product, Variant, parse_stock};
+use shopwire_core::db::trends::velocity::{self, StockLine};
 use shopwire_core::domain::{Currency, DecimalAmount, Money};
 
 use crate::output::{Tabular, or_dash};
@@ -101,52 +101,15 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
         }
         InventoryCommand::List => {
             let pool = ctx.pool().await?;
-            let all = products::list(&pool)
+            let lines = velocity::inventory(&pool)
                 .await
-                .context("failed to list products")?;
-            let mut velocities: HashMap<String, VelocityRow> = velocity::all(&pool)
-                .await
-                .context("failed to read product velocity")?
-                .into_iter()
-                .map(|v| (v.sku.clone(), v))
-                .collect();
-            let lines: Vec<Line> = all
-                .into_iter()
-                .map(|product| {
-                    let v = velocities.remove(&product.sku);
-                    Line {
-                        velocity_per_hour: v.as_ref().map(|v| v.velocity_6h.max(v.velocity_24h)),
-                        velocity_trend: v.as_ref().map(|v| v.trend.clone()),
-                        hours_to_stockout: v.as_ref().and_then(|v| v.hours_to_stockout),
-                        alert: v.as_ref().map(|v| v.alert.clone()),
-                        reorder_units: v.as_ref().map(|v| v.reorder_units),
-                        product,
-                    }
-                })
-                .collect();
+                .context("failed to list products with their velocity")?;
             ctx.out.list(&lines)
         }
     }
 }
 
-/// A product as `inventory list` shows it: the docs/contract.md §5 fields, then its velocity.
-#[derive(Debug, Serialize)]
-struct Line {
-    #[serde(flatten)]
-    product: Product,
-    /// Units per hour: the larger of the 6 h and 24 h velocities.
-    velocity_per_hour: Option<f64>,
-    /// increasing, decreasing or stable.
-    velocity_trend: Option<String>,
-    /// Hours until stockout at that rate (`null`: not selling or not computed).
-    hours_to_stockout: Option<f64>,
-    /// critical, low, medium or high.
-    alert: Option<String>,
-    /// Units to reorder.
-    reorder_units: Option<i32>,
-}
-
-impl Tabular for Line {
+impl Tabular for StockLine {
     const HEADERS: &'static [&'static str] = &[
         "SKU",
         "PRODUCT",
@@ -285,15 +248,6 @@ fn options_cell(options: &BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// A whole number of units, 0 or more.
-fn parse_stock(input: &str) -> Result<i32, String> {
-    match input.trim().parse::<i64>() {
-        Ok(n) if n < 0 => Err(format!("stock `{input}` is negative")),
-        Ok(n) => i32::try_from(n).map_err(|_| format!("stock `{input}` is too large")),
-        Err(_) => Err(format!("stock `{input}` is not a whole number")),
-    }
 }
 
 impl Tabular for Product {

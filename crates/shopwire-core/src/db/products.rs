@@ -141,6 +141,87 @@ pub async fn upsert(pool: &PgPool, product: &NewProduct) -> Result<Product, Upse
     }
 }
 
+/// Why setting a SKU's stock was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SetStockError {
+    /// No product has that SKU.
+    #[error("no product with SKU `{0}`")]
+    UnknownSku(String),
+    /// Stock is a count of units: never below 0.
+    #[error("stock {0} is negative")]
+    Negative(i32),
+    /// The new stock is below what pending orders already hold (the rule of
+    /// [`UpsertError::StockBelowReserved`]).
+    #[error("stock {stock} for `{sku}` is below the {reserved} units reserved by pending orders")]
+    StockBelowReserved {
+        /// The product.
+        sku: String,
+        /// The stock asked for.
+        stock: i32,
+        /// What is reserved now.
+        reserved: i32,
+    },
+    /// Any other database failure.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Set the units on hand of one existing SKU and nothing else (title, price, variant and
+/// `reserved` stay as they are). Like [`upsert`], a stock below what pending orders reserve
+/// is refused by the CHECK, in the same statement, so a reservation racing this write
+/// cannot be oversold.
+pub async fn set_stock(pool: &PgPool, sku: &str, stock: i32) -> Result<Product, SetStockError> {
+    if stock < 0 {
+        return Err(SetStockError::Negative(stock));
+    }
+    let result = sqlx::query_as(concat!(
+        "UPDATE products SET stock_on_hand = $2, updated_at = now() WHERE sku = $1 RETURNING ",
+        product_columns!()
+    ))
+    .bind(sku)
+    .bind(stock)
+    .fetch_optional(pool)
+    .await;
+    match result {
+        Ok(Some(product)) => Ok(product),
+        Ok(None) => Err(SetStockError::UnknownSku(sku.to_owned())),
+        Err(sqlx::Error::Database(e)) if e.constraint() == Some(RESERVED_WITHIN_STOCK) => {
+            // Read the reservation count only to explain the refusal.
+            let reserved = get(pool, sku).await?.map_or(0, |p| p.reserved);
+            Err(SetStockError::StockBelowReserved {
+                sku: sku.to_owned(),
+                stock,
+                reserved,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Why typed text is not a stock.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StockInputError {
+    /// Below 0.
+    #[error("stock `{0}` is negative")]
+    Negative(String),
+    /// Beyond what a stock column holds.
+    #[error("stock `{0}` is too large")]
+    TooLarge(String),
+    /// Not an integer at all (`3.5`, `ten`, empty).
+    #[error("stock `{0}` is not a whole number")]
+    NotAWholeNumber(String),
+}
+
+/// Typed text (a CLI argument, a form field) as a stock: a whole number of units, 0 or
+/// more, surrounding spaces ignored.
+pub fn parse_stock(input: &str) -> Result<i32, StockInputError> {
+    match input.trim().parse::<i64>() {
+        Ok(n) if n < 0 => Err(StockInputError::Negative(input.to_owned())),
+        Ok(n) => i32::try_from(n).map_err(|_| StockInputError::TooLarge(input.to_owned())),
+        Err(_) => Err(StockInputError::NotAWholeNumber(input.to_owned())),
+    }
+}
+
 /// Create the product unless its SKU exists; returns true when it was created.
 /// Existing products (and their stock) are left alone, so loading a catalog twice is harmless.
 pub async fn insert_if_absent(pool: &PgPool, product: &NewProduct) -> Result<bool, sqlx::Error> {
@@ -195,4 +276,33 @@ pub async fn list(pool: &PgPool) -> Result<Vec<Product>, sqlx::Error> {
     ))
     .fetch_all(pool)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stock_is_a_whole_number_of_units_zero_or_more() {
+        assert_eq!(parse_stock("0"), Ok(0));
+        assert_eq!(parse_stock(" 12 "), Ok(12));
+        assert_eq!(
+            parse_stock("-1"),
+            Err(StockInputError::Negative("-1".into()))
+        );
+        assert_eq!(
+            parse_stock("3000000000"),
+            Err(StockInputError::TooLarge("3000000000".into()))
+        );
+        for bad in ["", "3.5", "ten", "1e3"] {
+            assert_eq!(
+                parse_stock(bad),
+                Err(StockInputError::NotAWholeNumber(bad.into()))
+            );
+        }
+        assert_eq!(
+            parse_stock("ten").unwrap_err().to_string(),
+            "stock `ten` is not a whole number"
+        );
+    }
 }

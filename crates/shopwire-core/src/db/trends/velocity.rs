@@ -4,10 +4,13 @@
 //! units, so it counts as demand; expired, cancelled and refunded orders sold nothing.
 //! Message orders name their product; TikTok Shop orders sell through their line items.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{PgConnection, PgExecutor, PgPool};
 
+use crate::db::products::{self as catalog, Product};
 use crate::trends::{AlertLevel, Velocity};
 
 /// One sale of one product.
@@ -148,6 +151,56 @@ pub async fn all(pool: &PgPool) -> Result<Vec<VelocityRow>, sqlx::Error> {
     )
     .fetch_all(pool)
     .await
+}
+
+/// A product as `inventory list` and the console's inventory page show it: the product,
+/// then its velocity as of the last scoring run (`None` before the first one).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StockLine {
+    /// The product and its stock.
+    #[serde(flatten)]
+    pub product: Product,
+    /// Units per hour: the larger of the 6 h and 24 h velocities.
+    pub velocity_per_hour: Option<f64>,
+    /// increasing, decreasing or stable.
+    pub velocity_trend: Option<String>,
+    /// Hours until stockout at that rate (`None`: not selling or not computed).
+    pub hours_to_stockout: Option<f64>,
+    /// critical, low, medium or high.
+    pub alert: Option<String>,
+    /// Units to reorder.
+    pub reorder_units: Option<i32>,
+}
+
+impl StockLine {
+    /// `product` with its stored velocity, if any.
+    pub fn new(product: Product, velocity: Option<&VelocityRow>) -> StockLine {
+        StockLine {
+            velocity_per_hour: velocity.map(|v| v.velocity_6h.max(v.velocity_24h)),
+            velocity_trend: velocity.map(|v| v.trend.clone()),
+            hours_to_stockout: velocity.and_then(|v| v.hours_to_stockout),
+            alert: velocity.map(|v| v.alert.clone()),
+            reorder_units: velocity.map(|v| v.reorder_units),
+            product,
+        }
+    }
+}
+
+/// Every product, by SKU, with its velocity.
+pub async fn inventory(pool: &PgPool) -> Result<Vec<StockLine>, sqlx::Error> {
+    let listed = catalog::list(pool).await?;
+    let velocities: HashMap<String, VelocityRow> = all(pool)
+        .await?
+        .into_iter()
+        .map(|v| (v.sku.clone(), v))
+        .collect();
+    Ok(listed
+        .into_iter()
+        .map(|product| {
+            let velocity = velocities.get(&product.sku);
+            StockLine::new(product, velocity)
+        })
+        .collect())
 }
 
 /// Record a past sale as a paid TikTok Shop order placed at `at` (demo data and tests).
