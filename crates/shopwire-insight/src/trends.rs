@@ -2,9 +2,13 @@
 //! scoring run over every signal and product ([`score_all`]), and asking the worker for one
 //! ([`enqueue_scoring`]). The formulas are in `shopwire_core::trends`; the worker runs
 //! [`score_all`] as its `trends` job, `shopwire-admin trends score` in its own process.
+//! And drawing what was scored: [`chart`] (inline SVG) and [`report`] (the stock and score
+//! charts of `trends top --html` and the console's trends page).
 
+pub mod chart;
 mod enqueue;
 pub mod llm_scorer;
+pub mod report;
 mod scoring;
 
 use shopwire_core::config::{Settings, TrendScorerKind};

@@ -1,9 +1,7 @@
 //! `trends import|score|top`: load trend signals, score them now, and see which products
 //! and signals to push (docs/contract.md §5; the formula is in `docs/trends.md`).
 
-mod chart;
 pub mod import;
-mod report;
 pub mod score;
 pub mod top;
 

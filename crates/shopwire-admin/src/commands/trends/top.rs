@@ -1,16 +1,14 @@
 //! `trends top [--limit N] [--html FILE]`: products whose linked signals score best, with
 //! their velocity, stockout ETA, alert and reorder suggestion; then the best signals.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::Utc;
 use serde::Serialize;
 use shopwire_core::db::trends::report::{self, ProductReport, SignalReport};
-use shopwire_core::db::trends::velocity::{self, SaleRow};
+use shopwire_insight::trends::report::{Charts, Page};
 
-use super::report::Page;
 use crate::output::{clip, or_dash, table};
 
 /// `trends top` arguments.
@@ -41,21 +39,13 @@ pub async fn run(args: Args, ctx: &crate::commands::Ctx) -> anyhow::Result<()> {
         .await
         .context("failed to read the top signals")?;
     if let Some(file) = &args.html {
-        let now = Utc::now();
-        let mut histories = HashMap::new();
-        for s in &signals {
-            histories.insert(s.id, report::history(&pool, s.id).await?);
-        }
-        let mut sales: HashMap<i64, Vec<SaleRow>> = HashMap::new();
-        for sale in velocity::sales_since(&pool, now - chrono::Duration::hours(24)).await? {
-            sales.entry(sale.product_id).or_default().push(sale);
-        }
+        let charts = Charts::load(&pool, &signals, Utc::now())
+            .await
+            .context("failed to read the score history and sales to chart")?;
         let page = Page {
             products: &products,
             signals: &signals,
-            histories: &histories,
-            sales: &sales,
-            now,
+            charts: &charts,
         };
         std::fs::write(file, page.render())
             .with_context(|| format!("failed to write {}", file.display()))?;

@@ -1,4 +1,7 @@
-//! Inline SVG line charts for the `trends top --html` page: no scripts, no external assets.
+//! Inline SVG line charts for the `trends top --html` page and the console's trends page: no
+//! scripts, no external assets, styled by their own presentation attributes (a page's CSS
+//! may override them), and every piece of text they embed escaped, so a chart can be
+//! written into any HTML page as it is.
 
 use std::fmt::Write;
 
@@ -21,6 +24,8 @@ const LEFT: f64 = 40.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 24.0;
 const BOTTOM: f64 = 34.0;
+/// The attributes of a small grey label (axis ends, legend).
+const LABEL: &str = r##"class="l" font-size="10" fill="#555""##;
 
 /// A line chart titled `title`; x is hours from now (labelled with `x_label`), y from 0 to
 /// `y_max` (or the data's maximum when `None`).
@@ -44,13 +49,13 @@ pub fn line_chart(title: &str, x_label: &str, series: &[Series], y_max: Option<f
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{t}"><title>{t}</title><text x="{LEFT}" y="15" class="t">{t}</text>"##,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="{t}"><title>{t}</title><text x="{LEFT}" y="15" class="t" font-size="12" font-weight="600">{t}</text>"##,
         t = escape(title),
     );
     let (bx, by) = (HEIGHT - BOTTOM, WIDTH - RIGHT);
     let _ = write!(
         svg,
-        r##"<line x1="{LEFT}" y1="{bx}" x2="{by}" y2="{bx}" class="ax"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bx}" class="ax"/><text x="{lx}" y="{ty}" class="l" text-anchor="end">{ymax}</text><text x="{lx}" y="{bx}" class="l" text-anchor="end">0</text><text x="{LEFT}" y="{xl}" class="l">{x0}</text><text x="{by}" y="{xl}" class="l" text-anchor="end">{x1}</text><text x="{mid}" y="{xl}" class="l" text-anchor="middle">{xlab}</text>"##,
+        r##"<line x1="{LEFT}" y1="{bx}" x2="{by}" y2="{bx}" class="ax" stroke="#999"/><line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bx}" class="ax" stroke="#999"/><text x="{lx}" y="{ty}" {LABEL} text-anchor="end">{ymax}</text><text x="{lx}" y="{bx}" {LABEL} text-anchor="end">0</text><text x="{LEFT}" y="{xl}" {LABEL}>{x0}</text><text x="{by}" y="{xl}" {LABEL} text-anchor="end">{x1}</text><text x="{mid}" y="{xl}" {LABEL} text-anchor="middle">{xlab}</text>"##,
         lx = LEFT - 4.0,
         ty = TOP + 4.0,
         ymax = number(y1),
@@ -64,7 +69,7 @@ pub fn line_chart(title: &str, x_label: &str, series: &[Series], y_max: Option<f
         let nx = px(0.0);
         let _ = write!(
             svg,
-            r##"<line x1="{nx:.1}" y1="{TOP}" x2="{nx:.1}" y2="{bx}" class="now"/>"##
+            r##"<line x1="{nx:.1}" y1="{TOP}" x2="{nx:.1}" y2="{bx}" class="now" stroke="#bbb" stroke-dasharray="2 3"/>"##
         );
     }
     for (i, s) in series.iter().enumerate() {
@@ -97,7 +102,7 @@ pub fn line_chart(title: &str, x_label: &str, series: &[Series], y_max: Option<f
         let lx = WIDTH - RIGHT - 120.0 * (series.len() - i) as f64;
         let _ = write!(
             svg,
-            r##"<rect x="{lx}" y="{ly}" width="10" height="3" fill="{c}"/><text x="{tx}" y="{ty}" class="l">{n}</text>"##,
+            r##"<rect x="{lx}" y="{ly}" width="10" height="3" fill="{c}"/><text x="{tx}" y="{ty}" {LABEL}>{n}</text>"##,
             ly = HEIGHT - 9.0,
             c = s.color,
             tx = lx + 14.0,
