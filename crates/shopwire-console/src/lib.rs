@@ -10,6 +10,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod feed;
+pub mod health;
 pub mod layout;
 pub mod live_view;
 pub mod pages;

@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use crate::assets;
 use crate::auth::require_session;
 use crate::error::PageError;
+use crate::health;
 use crate::pages::{home, inventory, live, orders, queues, signin, trends};
 use crate::state::ConsoleState;
 
@@ -35,7 +36,8 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/assets/console.css", get(assets::stylesheet))
         .route("/assets/console.js", get(assets::script))
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .merge(signed_in)
         .fallback(|| async { PageError::NotFound("no such page".into()) })
         .with_state(state)

@@ -196,3 +196,40 @@ async fn a_short_password_is_refused_at_startup_naming_the_rule(pool: PgPool) {
 
     assert_eq!(error, "CONSOLE_PASSWORD: must be at least 8 characters");
 }
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn health_and_readiness_answer_without_a_session(pool: PgPool) {
+    let console = spawn_console(&pool).await;
+    let browser = Browser::new(&console);
+
+    let health = browser.get("/health").await;
+    let ready = browser.get("/ready").await;
+
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["postgres"], "ok");
+    assert_eq!(body["live_feed"], "ok");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_console_whose_database_is_away_is_not_ready(pool: PgPool) {
+    let mut env = base_env(&pool);
+    env.insert(
+        "DATABASE_URL".into(),
+        "postgres://postgres@127.0.0.1:1/nowhere".into(),
+    );
+    let app = App::build(settings(&env)).await.expect("starts lazily");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let server = tokio::spawn(app.run_until(std::future::pending()));
+
+    let ready = reqwest::get(format!("{address}/ready"))
+        .await
+        .expect("answered");
+
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = ready.json().await.expect("json");
+    assert_eq!(body["postgres"], "unavailable");
+    assert_eq!(body["live_feed"], "unavailable");
+    server.abort();
+}
