@@ -1,13 +1,16 @@
-//! `orders list|show`: orders, and for one order the whole chain that made it.
+//! `orders list|show`: orders, and for one order the whole chain that made it and the
+//! events sent about it (with each endpoint's delivery), as the console's order page shows.
 
 use std::fmt::Write as _;
 
 use anyhow::Context;
 use clap::Subcommand;
+use serde::Serialize;
 use shopwire_core::db::orders::{self, OrderRow, OrderTrace};
+use shopwire_core::db::outbox::{self, OrderEvent};
 use shopwire_core::domain::Money;
 
-use crate::output::{Tabular, or_dash, time};
+use crate::output::{Tabular, clip, or_dash, time};
 
 /// `orders` and its subcommands.
 #[derive(Debug, clap::Args)]
@@ -28,7 +31,7 @@ enum OrdersCommand {
         limit: i64,
     },
     /// One order (by ORD- number or id): delivery → message → intent → product →
-    /// reservation → checkout → payments.
+    /// reservation → checkout → payments, then the events sent about it.
     Show {
         /// `ORD-YYYYMMDD-NNNNN` or the internal id.
         id: String,
@@ -50,12 +53,27 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
                 .await
                 .context("failed to load the order")?
                 .with_context(|| format!("no order {id}"))?;
-            ctx.out.either(&trace, || human(&trace))
+            let events = outbox::events_of_order(&pool, trace.order.id)
+                .await
+                .context("failed to load the order's events")?;
+            let shown = Shown {
+                trace: &trace,
+                events: &events,
+            };
+            ctx.out.either(&shown, || human(&trace, &events))
         }
     }
 }
 
-fn human(t: &OrderTrace) -> String {
+/// What `orders show --json` prints: the trace, and `events` with their deliveries.
+#[derive(Debug, Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    trace: &'a OrderTrace,
+    events: &'a [OrderEvent],
+}
+
+fn human(t: &OrderTrace, events: &[OrderEvent]) -> String {
     let o = &t.order;
     let mut s = String::new();
     let _ = writeln!(
@@ -130,6 +148,33 @@ fn human(t: &OrderTrace) -> String {
     }
     if t.disputed {
         let _ = writeln!(s, "  DISPUTED");
+    }
+    for e in events {
+        let _ = writeln!(
+            s,
+            "  event        #{} {} {}",
+            e.id,
+            e.event_type,
+            time(&e.occurred_at)
+        );
+        if e.deliveries.is_empty() {
+            let _ = writeln!(s, "    no endpoint subscribed");
+        }
+        for d in &e.deliveries {
+            let _ = writeln!(
+                s,
+                "    endpoint {} {}: {} after {} attempt(s), last HTTP {}{}",
+                d.endpoint_id,
+                d.endpoint_url,
+                d.status,
+                d.attempts,
+                or_dash(d.last_status_code),
+                d.last_error
+                    .as_deref()
+                    .map(|e| format!(" ({})", clip(e, 60)))
+                    .unwrap_or_default()
+            );
+        }
     }
     s
 }

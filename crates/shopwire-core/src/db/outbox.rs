@@ -194,6 +194,94 @@ pub async fn get_delivery(
         .await
 }
 
+/// An event about one order, with its delivery to each endpoint (the story's last steps in
+/// `orders show` and the console's order page).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OrderEvent {
+    /// Its id.
+    pub id: EventId,
+    /// Its type (`claim.reserved`, `order.paid`, …).
+    pub event_type: String,
+    /// The change it reports.
+    pub dedupe_key: String,
+    /// The claim it is about.
+    pub claim_id: Option<i64>,
+    /// What it says (the `data` sent).
+    pub data: serde_json::Value,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// Its deliveries, by endpoint (none when no endpoint was subscribed).
+    #[sqlx(skip)]
+    pub deliveries: Vec<EventDelivery>,
+}
+
+/// One delivery of an [`OrderEvent`]: how it stands at one endpoint.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EventDelivery {
+    /// Its id (what `outbox replay` takes).
+    pub id: DeliveryId,
+    /// The event.
+    #[serde(skip)]
+    pub event_id: EventId,
+    /// Where it goes.
+    pub endpoint_id: EndpointId,
+    /// The endpoint's URL.
+    pub endpoint_url: String,
+    /// Where it stands.
+    pub status: DeliveryStatus,
+    /// Attempts made (reset by a replay).
+    pub attempts: i32,
+    /// The HTTP status of the last attempt, when the endpoint answered.
+    pub last_status_code: Option<i32>,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+    /// When the next attempt is due (while it is not processed or dead).
+    pub next_attempt_at: DateTime<Utc>,
+    /// When the endpoint accepted it.
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// Every event about order `order_id`, oldest first, each with its deliveries (by
+/// endpoint): its claim's outcome, its checkout link (its own, or its live cart's), and its
+/// moves to paid, expired, refunded or cancelled.
+pub async fn events_of_order(pool: &PgPool, order_id: i64) -> Result<Vec<OrderEvent>, sqlx::Error> {
+    // A live cart's link is one event for the cart (no order_id): found by its dedupe key.
+    let mut events: Vec<OrderEvent> = sqlx::query_as(
+        "SELECT ev.id, ev.event_type, ev.dedupe_key, ev.claim_id, ev.data, ev.occurred_at
+           FROM outbox_events ev
+          WHERE ev.order_id = $1
+             OR ev.dedupe_key IN (
+                    SELECT 'cart:' || c.id || ':checkout:' || md5(c.checkout_url)
+                      FROM orders o JOIN carts c ON c.id = o.cart_id
+                     WHERE o.id = $1 AND c.checkout_url IS NOT NULL
+                       AND o.checkout_session_id = c.checkout_session_id)
+          ORDER BY ev.id",
+    )
+    .bind(order_id)
+    .fetch_all(pool)
+    .await?;
+    if events.is_empty() {
+        return Ok(events);
+    }
+    let ids: Vec<i64> = events.iter().map(|e| e.id.get()).collect();
+    let deliveries: Vec<EventDelivery> = sqlx::query_as(
+        "SELECT d.id, d.event_id, d.endpoint_id, e.url AS endpoint_url, d.status, d.attempts,
+                d.last_status_code, d.last_error, d.next_attempt_at, d.processed_at
+           FROM outbound_deliveries d JOIN endpoints e ON e.id = d.endpoint_id
+          WHERE d.event_id = ANY($1)
+          ORDER BY d.event_id, d.endpoint_id, d.id",
+    )
+    .bind(&ids)
+    .fetch_all(pool)
+    .await?;
+    for delivery in deliveries {
+        if let Some(event) = events.iter_mut().find(|e| e.id == delivery.event_id) {
+            event.deliveries.push(delivery);
+        }
+    }
+    Ok(events)
+}
+
 /// The result of replaying one delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryReplay {
