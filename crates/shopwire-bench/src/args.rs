@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-/// Benchmark harness for Shopwire's ingest path, end-to-end ordering and hot SKUs.
+/// Benchmark harness for Shopwire's ingest path, end-to-end ordering, hot SKUs, outbound
+/// events and the seller console.
 ///
 /// Each scenario prints a human summary on stderr and one JSON line on stdout, and exits
 /// non-zero on any error (non-2xx, connection error, wrong order count) unless
@@ -36,6 +37,10 @@ pub enum Command {
     /// Outbound events to an in-process receiver: commit → receipt latency of claim events
     /// at a fixed comment rate, then the drain rate of a 10,000-event backlog.
     Outbound(OutboundArgs),
+    /// The seller console's live page: `--viewers` (50) signed-in SSE streams of one live
+    /// while claims commit at `--rate` (200/s); each claim row timed from its commit to its
+    /// arrival at every viewer, and the console's peak RSS.
+    Console(ConsoleArgs),
     /// The reference ceiling: read body, verify HMAC, one Postgres INSERT, one Redis LPUSH, 200.
     CeilingServer(CeilingArgs),
     /// Medians of repeated runs (JSON lines) as the Markdown results table.
@@ -246,6 +251,59 @@ pub struct OutboundArgs {
     /// The worker's pid: its VmHWM and VmRSS are read at the end of each part.
     #[arg(long)]
     pub worker_pid: Option<u32>,
+}
+
+/// `console`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConsoleArgs {
+    /// Base URL of the running shopwire-console.
+    #[arg(long, default_value = "http://127.0.0.1:8081")]
+    pub url: String,
+    /// The console's sign-in password (the same variable it reads).
+    #[arg(long, env = "CONSOLE_PASSWORD", hide_env_values = true)]
+    pub password: String,
+    /// The console's pid: its VmRSS is sampled during the run and its VmHWM read at the end.
+    #[arg(long)]
+    pub console_pid: Option<u32>,
+    /// Open live pages (SSE streams) of the one streamer, each on its own connection.
+    #[arg(long, default_value_t = 50)]
+    pub viewers: usize,
+    /// Claims committed per second, on a fixed schedule (open loop).
+    #[arg(long, default_value_t = 200.0)]
+    pub rate: f64,
+    /// Seconds of claims at `--rate`.
+    #[arg(long, default_value_t = 20.0)]
+    pub duration: f64,
+    /// Unmeasured claims first, at the same rate, until every viewer shows them (proves the
+    /// console's LISTEN is up and warms every path).
+    #[arg(long, default_value_t = 20)]
+    pub warmup: u64,
+    /// SKUs in the streamer's lineup; claims go round-robin over them.
+    #[arg(long, default_value_t = 10)]
+    pub skus: u64,
+    /// Units of stock per SKU: the first claims get holds, then the waitlist fills
+    /// (`WAITLIST_MAX`), then the rest are sold out.
+    #[arg(long, default_value_t = 100)]
+    pub stock: u64,
+    /// The allocator's waitlist length per variant (as the worker reads it).
+    #[arg(long, env = "WAITLIST_MAX", default_value_t = 50)]
+    pub waitlist_max: u32,
+    /// How long a hold lasts, in seconds (as the worker reads it).
+    #[arg(long, env = "RESERVATION_TTL_SECS", default_value_t = 3600)]
+    pub hold_secs: u64,
+    /// The database the console reads (a scratch one: the scenario adds products,
+    /// messages and claims).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// Connections of the claim writer's pool.
+    #[arg(long, default_value_t = 8)]
+    pub db_connections: u32,
+    /// After the last commit, how long to wait for every viewer to show every claim.
+    #[arg(long, default_value_t = 30)]
+    pub settle_secs: u64,
+    /// Report errors (claims not shown, reloads, failed writes) but exit 0.
+    #[arg(long)]
+    pub allow_errors: bool,
 }
 
 /// `ceiling-server`.

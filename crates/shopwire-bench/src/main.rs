@@ -28,6 +28,7 @@ async fn main() -> std::process::ExitCode {
         Command::E2e(args) => scenarios::e2e::run(args).await,
         Command::HotSku(args) => scenarios::hot_sku::run(args).await,
         Command::Outbound(args) => scenarios::outbound::run(args).await,
+        Command::Console(args) => scenarios::console::run(args).await,
         Command::CeilingServer(args) => ceiling::serve(args).await,
         Command::Table(args) => table::Records::load(&args.files).map(|records| {
             print!("{}", table::render(&records));

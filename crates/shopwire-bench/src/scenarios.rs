@@ -1,5 +1,6 @@
 //! One module per load scenario.
 
+pub mod console;
 pub mod e2e;
 pub mod hot_sku;
 pub mod ingest;
