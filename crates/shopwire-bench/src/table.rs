@@ -279,6 +279,7 @@ fn rows(r: &Records) -> Vec<Row> {
     });
 
     outbound_rows(r, &mut rows);
+    console_rows(r, &mut rows);
 
     for (process, limit, target) in [("web", 64.0, "< 64 MiB"), ("worker", 128.0, "< 128 MiB")] {
         let v = r.median("rss", process, None, "rss_mib");
@@ -369,6 +370,75 @@ fn outbound_rows(r: &Records, rows: &mut Vec<Row>) {
         target: "< 128 MiB".into(),
         pass: peak.map(|v| v < 128.0),
         runs: runs(drained),
+    });
+}
+
+/// Issue #14: the console's live page — claim commit → screen at every viewer, claims it
+/// never showed, and its memory.
+fn console_rows(r: &Records, rows: &mut Vec<Row>) {
+    let at = |key: &str| r.median("console", "console", None, key);
+    let viewers = at("viewers").map_or("N".into(), |(v, _)| format!("{v:.0}"));
+    let offered = at("rate").map_or(String::new(), |(v, _)| format!(" at {v:.0} claims/s"));
+    let achieved =
+        at("claims_per_s").map_or(String::new(), |(v, _)| format!(" ({v:.0}/s committed)"));
+    let p99 = at("p99_ms");
+    let also: Vec<String> = [
+        ("p50_ms", "p50"),
+        ("max_ms", "max"),
+        ("first_p99_ms", "first viewer p99"),
+        ("notify_p99_ms", "NOTIFY heard p99"),
+    ]
+    .iter()
+    .filter_map(|(key, label)| at(key).map(|(v, _)| format!("{label} {v:.1}")))
+    .collect();
+    rows.push(Row {
+        what: format!(
+            "Console live page, claim commit → screen p99, {viewers} viewers{offered}{achieved} (ms)"
+        ),
+        ours: p99.map(|(v, _)| match also.is_empty() {
+            true => format!("{v:.1}"),
+            false => format!("{v:.1} ({})", also.join("; ")),
+        }),
+        reference: None,
+        ratio: None,
+        target: "< 1000 ms".into(),
+        pass: p99.map(|(v, _)| v < 1000.0),
+        runs: runs(p99),
+    });
+
+    let missed = r.values("console", "console", None, "missed");
+    let pairs: f64 = r.values("console", "console", None, "pairs").iter().sum();
+    let errors: f64 = r.values("console", "console", None, "errors").iter().sum();
+    let total: f64 = missed.iter().sum();
+    rows.push(Row {
+        what: "Console live page, claim rows a viewer never showed (viewer × claim, all runs)".into(),
+        ours: (!missed.is_empty()).then(|| {
+            let other = errors - total;
+            match other > 0.0 {
+                true => format!("{total:.0} of {pairs:.0}; {other:.0} other errors (reloads, ended streams, rows twice)"),
+                false => format!("{total:.0} of {pairs:.0}"),
+            }
+        }),
+        reference: None,
+        ratio: None,
+        target: "0".into(),
+        pass: (!missed.is_empty()).then_some(total == 0.0 && errors == 0.0),
+        runs: missed.len(),
+    });
+
+    let hwm = at("hwm_mib");
+    let peak = at("rss_peak_mib");
+    rows.push(Row {
+        what: "console peak RSS in the live run (VmHWM, MiB)".into(),
+        ours: hwm.map(|(v, _)| match peak {
+            Some((p, _)) => format!("{v:.1} (VmRSS during the load at most {p:.1})"),
+            None => format!("{v:.1}"),
+        }),
+        reference: None,
+        ratio: None,
+        target: "< 64 MiB".into(),
+        pass: hwm.map(|(v, _)| v < 64.0),
+        runs: runs(hwm),
     });
 }
 
@@ -571,6 +641,50 @@ not json at all
             "{drain}"
         );
         assert!(line(&render(&Records::default()), "Outbound drain").contains("not run"));
+    }
+
+    #[test]
+    fn console_rows_state_the_targets_and_a_missed_row_is_a_miss() {
+        let input = r#"
+{"scenario":"console","target":"console","viewers":50,"rate":200,"claims_per_s":199.2,"p50_ms":12.0,"p99_ms":80.5,"max_ms":140.0,"first_p99_ms":30.0,"notify_p99_ms":5.0,"pairs":200000,"missed":0,"errors":0,"hwm_mib":40.2,"rss_peak_mib":35.0}
+"#;
+        let table = render(&Records::parse(input));
+        let p99 = line(
+            &table,
+            "Console live page, claim commit → screen p99, 50 viewers at 200 claims/s (199/s committed)",
+        );
+        assert!(
+            p99.contains(
+                "| 80.5 (p50 12.0; max 140.0; first viewer p99 30.0; NOTIFY heard p99 5.0) |"
+            ) && p99.contains("< 1000 ms")
+                && p99.contains("| pass |"),
+            "{p99}"
+        );
+        let missed = line(&table, "Console live page, claim rows");
+        assert!(
+            missed.contains("| 0 of 200000 |") && missed.contains("| pass |"),
+            "{missed}"
+        );
+        let rss = line(&table, "console peak RSS");
+        assert!(
+            rss.contains("40.2 (VmRSS during the load at most 35.0)") && rss.contains("| pass |"),
+            "{rss}"
+        );
+
+        let bad = render(&Records::parse(
+            &input
+                .replace(r#""missed":0,"errors":0"#, r#""missed":3,"errors":5"#)
+                .replace(r#""p99_ms":80.5"#, r#""p99_ms":1200.0"#)
+                .replace(r#""hwm_mib":40.2"#, r#""hwm_mib":70.0"#),
+        ));
+        let missed = line(&bad, "Console live page, claim rows");
+        assert!(
+            missed.contains("3 of 200000; 2 other errors") && missed.contains("**miss**"),
+            "{missed}"
+        );
+        assert!(line(&bad, "Console live page, claim commit").contains("**miss**"));
+        assert!(line(&bad, "console peak RSS").contains("**miss**"));
+        assert!(line(&render(&Records::default()), "console peak RSS").contains("not run"));
     }
 
     #[test]
