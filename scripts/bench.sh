@@ -14,9 +14,16 @@
 # receiver's own rate under plain HTTP load at the worker's concurrency; the worker's VmHWM is
 # read after each part.
 #
+# Console (issue #14): a fresh release shopwire-console per repeat (no web or worker needed).
+# The harness signs in once, opens CONSOLE_VIEWERS SSE streams of one live, then commits
+# claims itself (the core's claim and allocator functions) at CONSOLE_RATE for CONSOLE_SECS
+# and times each claim row from its commit to its arrival at every viewer; the console's
+# VmRSS is sampled during the run and its VmHWM read at the end.
+#
 # Environment (all optional):
 #   REPEATS=3            runs per scenario; the table shows medians
-#   SCENARIOS=all        or a comma list of: ingest e2e hot-sku spread outbound pgbench
+#   SCENARIOS=all        or a comma list of: ingest e2e hot-sku spread outbound console pgbench
+#                        (only the binaries the chosen scenarios run are built and started)
 #   QUICK=0|1            short runs (2 s loads, 2 s pgbench, smaller spread run)
 #   BUILD=1|0            0: skip `cargo build --release`, use the binaries in target/release
 #   BENCH_DB=shopwire_bench   scratch database: DROPPED and recreated (never `test`/`shopwire`)
@@ -25,11 +32,14 @@
 #   QUEUE_PREFIX=shopwire-bench
 #   INGEST_CONCURRENCY=64  E2E_RATE=200  HOT_BUYERS=500  HOT_STOCK=50  SPREAD_SKUS=100
 #   OUTBOUND_BACKLOG=10000  events the outbound drain inserts at once
+#   CONSOLE_VIEWERS=50  CONSOLE_RATE=200  CONSOLE_SECS=20 (QUICK=1: 5)  open live pages, claims/s, seconds
+#   CONSOLE_SKUS=10  CONSOLE_STOCK=100   the live's lineup: claims round-robin over SKUs × units
+#   CONSOLE_PASSWORD=bench-console-password   the console's sign-in password (console and harness)
 #   CLAIM_ORDER_WINDOW_MS=300  the worker's fairness window; the e2e targets are window + 25 / 150 ms
 #   WAITLIST_MAX=50      the worker's waitlist per variant: in hot-sku the 50 losers after the 50
 #                        holders are waitlisted and the other 400 sold out (both are decisions)
 #   BENCH_RUST_LOG=warn  log filter for web and worker
-#   WEB_PORT=18080  WORKER_PORT=18091  CEILING_PORT=18090
+#   WEB_PORT=18080  WORKER_PORT=18091  CEILING_PORT=18090  CONSOLE_PORT=18081
 # Output: bench/results/latest.md (also printed) and bench/results/latest.jsonl (raw runs).
 set -euo pipefail
 
@@ -55,11 +65,18 @@ WAITLIST_MAX="${WAITLIST_MAX:-50}"
 WEB_PORT="${WEB_PORT:-18080}"
 WORKER_PORT="${WORKER_PORT:-18091}"
 CEILING_PORT="${CEILING_PORT:-18090}"
+CONSOLE_PORT="${CONSOLE_PORT:-18081}"
+CONSOLE_VIEWERS="${CONSOLE_VIEWERS:-50}"
+CONSOLE_RATE="${CONSOLE_RATE:-200}"
+CONSOLE_SKUS="${CONSOLE_SKUS:-10}"
+CONSOLE_STOCK="${CONSOLE_STOCK:-100}"
 
 if [[ "$QUICK" == 1 ]]; then
   LOAD_SECS=2 WARMUP=200 PGBENCH_SECS=2 SPREAD_BUYERS=1000
+  CONSOLE_SECS="${CONSOLE_SECS:-5}"
 else
   LOAD_SECS=10 WARMUP=2000 PGBENCH_SECS=10 SPREAD_BUYERS=4000
+  CONSOLE_SECS="${CONSOLE_SECS:-20}"
 fi
 
 [[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$REPEATS'"
@@ -67,12 +84,24 @@ fi
 [[ "$CLAIM_ORDER_WINDOW_MS" =~ ^[0-9]+$ ]] || die "CLAIM_ORDER_WINDOW_MS must be a number of milliseconds"
 [[ "$WAITLIST_MAX" =~ ^[0-9]+$ ]] || die "WAITLIST_MAX must be a non-negative integer"
 [[ "$OUTBOUND_BACKLOG" =~ ^[1-9][0-9]*$ ]] || die "OUTBOUND_BACKLOG must be a positive integer"
+for v in CONSOLE_VIEWERS CONSOLE_RATE CONSOLE_SECS CONSOLE_SKUS CONSOLE_STOCK; do
+  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
+done
 for s in ${SCENARIOS//,/ }; do
-  case "$s" in all | ingest | e2e | hot-sku | spread | outbound | pgbench) ;;
-  *) die "SCENARIOS: unknown scenario '$s' (all, ingest, e2e, hot-sku, spread, outbound, pgbench)" ;;
+  case "$s" in all | ingest | e2e | hot-sku | spread | outbound | console | pgbench) ;;
+  *) die "SCENARIOS: unknown scenario '$s' (all, ingest, e2e, hot-sku, spread, outbound, console, pgbench)" ;;
   esac
 done
 want() { [[ ",$SCENARIOS," == *",all,"* || ",$SCENARIOS," == *",$1,"* ]]; }
+# Which servers the chosen scenarios run against (admin migrates, bench measures: always).
+need_web=0 need_worker=0 need_console=0
+if want ingest || want e2e || want hot-sku || want spread || want outbound; then need_web=1; fi
+if want e2e || want hot-sku || want spread || want outbound; then need_worker=1; fi
+if want console; then need_console=1; fi
+binaries=(shopwire-admin shopwire-bench)
+((need_web)) && binaries+=(shopwire-web)
+((need_worker)) && binaries+=(shopwire-worker)
+((need_console)) && binaries+=(shopwire-console)
 case "$BENCH_DB" in test | shopwire | postgres | template0 | template1)
   die "BENCH_DB=$BENCH_DB would be dropped; choose a scratch name" ;;
 esac
@@ -84,9 +113,9 @@ psql "$PG_BASE_URL/postgres" -tAc 'select 1' >/dev/null 2>&1 ||
 [[ "$(redis-cli -u "$REDIS_URL" ping 2>/dev/null)" == PONG ]] ||
   die "Redis does not answer at $(mask_url "$REDIS_URL"); start it or set REDIS_URL"
 
-for port in "$WEB_PORT" "$WORKER_PORT" "$CEILING_PORT"; do
+for port in "$WEB_PORT" "$WORKER_PORT" "$CEILING_PORT" "$CONSOLE_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    die "port $port is already in use (a server left from an earlier run?); free it or set WEB_PORT/WORKER_PORT/CEILING_PORT"
+    die "port $port is already in use (a server left from an earlier run?); free it or set WEB_PORT/WORKER_PORT/CEILING_PORT/CONSOLE_PORT"
   fi
 done
 
@@ -110,17 +139,19 @@ export TIKTOK_SHOP_APP_KEY=bench_app_key
 export TIKTOK_SHOP_APP_SECRETS=bench_app_secret
 export TIKTOK_WEBHOOK_SECRETS=bench_tiktok_secret
 export COMMENTS_WEBHOOK_SECRETS=bench_comments_secret
+export CONSOLE_PASSWORD="${CONSOLE_PASSWORD:-bench-console-password}"
 export PGOPTIONS='-c client_min_messages=warning'
 
 bin="${CARGO_TARGET_DIR:-target}/release"
 if [[ "${BUILD:-1}" == 1 ]]; then
-  log "cargo build --release (web, worker, admin, bench)"
-  cargo build --release -p shopwire-web -p shopwire-worker -p shopwire-admin -p shopwire-bench ||
+  log "cargo build --release (${binaries[*]#shopwire-})"
+  # shellcheck disable=SC2046 # one -p per binary
+  cargo build --release $(printf -- '-p %s ' "${binaries[@]}") ||
     die "the release build failed (see above)"
 else
   log "BUILD=0: using the binaries already in $bin"
 fi
-for b in shopwire-web shopwire-worker shopwire-admin shopwire-bench; do
+for b in "${binaries[@]}"; do
   [[ -x "$bin/$b" ]] || die "$bin/$b is missing; run without BUILD=0"
 done
 
@@ -201,9 +232,9 @@ flush_redis
 "$bin/shopwire-admin" migrate >"$work/migrate.log" 2>&1 || die "migrations failed (log: $work/migrate.log)"
 
 want ingest && start ceiling "$bin/shopwire-bench" ceiling-server --port "$CEILING_PORT"
-start web "$bin/shopwire-web"
+((need_web)) && start web "$bin/shopwire-web"
 want ingest && wait_ready ceiling "http://127.0.0.1:$CEILING_PORT/ready"
-wait_ready web "http://127.0.0.1:$WEB_PORT/ready"
+((need_web)) && wait_ready web "http://127.0.0.1:$WEB_PORT/ready"
 web="http://127.0.0.1:$WEB_PORT"
 ceiling="http://127.0.0.1:$CEILING_PORT"
 
@@ -268,6 +299,22 @@ if want outbound; then
   done
 fi
 
+# --- Console: a fresh console per repeat (its VmHWM is that run's peak), 50 live viewers ---
+if want console; then
+  for ((r = 1; r <= REPEATS; r++)); do
+    reset_db
+    start "console$r" env CONSOLE_PORT="$CONSOLE_PORT" "$bin/shopwire-console"
+    console_pid="${pids[-1]}"
+    wait_ready "console$r" "http://127.0.0.1:$CONSOLE_PORT/health"
+    bench "console $CONSOLE_VIEWERS viewers @$CONSOLE_RATE claims/s #$r" console \
+      --url "http://127.0.0.1:$CONSOLE_PORT" --console-pid "$console_pid" \
+      --viewers "$CONSOLE_VIEWERS" --rate "$CONSOLE_RATE" --duration "$CONSOLE_SECS" \
+      --skus "$CONSOLE_SKUS" --stock "$CONSOLE_STOCK"
+    kill "$console_pid" 2>/dev/null || true
+    wait "$console_pid" 2>/dev/null || true
+  done
+fi
+
 # --- pgbench reference: bare SELECT … FOR UPDATE + UPDATE + INSERT, hot row and spread rows ---
 want pgbench && psql "$DATABASE_URL" -q -f bench/pgbench/setup.sql >/dev/null
 for ((r = 1; r <= REPEATS; r++)); do
@@ -299,8 +346,11 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
   printf -- '- Date: %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf -- '- Commit: %s\n' "$commit"
   if [[ "${BUILD:-1}" != 1 ]]; then
-    printf -- '- BUILD=0: binaries not rebuilt; web built %s, worker built %s\n' \
-      "$(date -u -r "$bin/shopwire-web" '+%H:%M UTC')" "$(date -u -r "$bin/shopwire-worker" '+%H:%M UTC')"
+    built=()
+    for b in "${binaries[@]}"; do
+      built+=("${b#shopwire-} built $(date -u -r "$bin/$b" '+%H:%M UTC')")
+    done
+    printf -- '- BUILD=0: binaries not rebuilt; %s\n' "$(IFS=';'; echo "${built[*]}" | sed 's/;/, /g')"
   fi
   printf -- '- Machine: %s cores (nproc), %s, %s RAM, %s\n' "$(nproc)" "$cpu" "$mem" "$(uname -sr)"
   printf -- '- Postgres %s, Redis %s\n' \
@@ -316,6 +366,12 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
       "${WORKER_CONCURRENCY:-8}"
     printf '  the receiver inside shopwire-bench; claims at %s/s for %s s, then a backlog of %s events\n' \
       "$E2E_RATE" "$LOAD_SECS" "$OUTBOUND_BACKLOG"
+  fi
+  if want console; then
+    printf -- '- Console: a fresh shopwire-console per run; %s viewers (SSE) of one live; claims committed by\n' \
+      "$CONSOLE_VIEWERS"
+    printf '  the harness at %s/s for %s s over %s SKUs × %s units (WAITLIST_MAX=%s), timed commit → each viewer\n' \
+      "$CONSOLE_RATE" "$CONSOLE_SECS" "$CONSOLE_SKUS" "$CONSOLE_STOCK" "$WAITLIST_MAX"
   fi
   printf -- '- Load generator, servers, Postgres and Redis on the same machine; shared machines are noisy:\n'
   printf '  compare ratios from the same run, not absolute figures across runs.\n\n'
