@@ -126,7 +126,7 @@ fn claim_step(e: &OrderEvent) -> Markup {
             " · " (text("sku").unwrap_or("-")) " × "
             (e.data.get("quantity").and_then(Value::as_i64).unwrap_or(1))
             @if let Some(streamer) = text("streamer") { " on " (streamer) "'s live" }
-            @if let Some(channel) = text("channel") { " by " (channel) }
+            @if let Some(channel) = text("channel") { " via " (channel) }
             " · " (time(&e.occurred_at))
         }
     }
