@@ -21,12 +21,8 @@ pub const PASSWORD: &str = "open sesame, please";
 pub struct TestConsole {
     /// `http://127.0.0.1:<port>`.
     pub address: String,
-    /// This test's database.
-    pub pool: PgPool,
     /// The real Redis under this test's prefix.
     pub queue: QueueClient,
-    /// The console's own state (its feed, to wait until it listens).
-    pub state: shopwire_console::state::ConsoleState,
     server: JoinHandle<anyhow::Result<()>>,
 }
 
@@ -85,9 +81,7 @@ pub async fn spawn_with(
         .expect("the console's feed listens within 10 s");
     TestConsole {
         address,
-        pool: pool.clone(),
         queue,
-        state,
         server,
     }
 }
