@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
-use serde::Serialize;
 use shopwire_core::db::products::{self, NewProduct, Product, Variant, parse_stock};
 use shopwire_core::db::trends::velocity::{self, StockLine};
 use shopwire_core::domain::{Currency, DecimalAmount, Money};
