@@ -93,7 +93,7 @@ impl Charts {
     pub fn best_signal_score(&self, p: &ProductReport, signals: &[SignalReport]) -> Option<String> {
         let best = best_signal(p, signals)?;
         Some(line_chart(
-            &format!("Score of {}:{}", best.kind, best.key),
+            &format!("Score of {}", label(best)),
             "captured",
             &self.score_series(best.id),
             Some(100.0),
@@ -164,10 +164,13 @@ impl Charts {
 /// The product's best signal (the first of its signals, `kind:key`), when it is among
 /// `signals`.
 pub fn best_signal<'a>(p: &ProductReport, signals: &'a [SignalReport]) -> Option<&'a SignalReport> {
-    let label = p.signals.first()?;
-    signals
-        .iter()
-        .find(|s| format!("{}:{}", s.kind, s.key) == *label)
+    let first = p.signals.first()?;
+    signals.iter().find(|s| label(s) == *first)
+}
+
+/// `kind:key`, as a product names its signals ([`ProductReport::signals`]).
+pub fn label(s: &SignalReport) -> String {
+    format!("{}:{}", s.kind, s.key)
 }
 
 /// The `trends top --html` page: everything it shows.
@@ -207,7 +210,7 @@ impl Page<'_> {
             let _ = write!(
                 html,
                 "<div class=\"card\"><b>{}</b> <span class=\"meta\">trend {:.1} · urgency {:.1} · {} views · growth {:.1}%/h · engagement {:.1}% · {} · SKUs: {}</span><div class=\"meta\">{}</div>{chart}</div>",
-                escape(&format!("{}:{}", s.kind, s.key)),
+                escape(&label(s)),
                 s.trend_score,
                 s.urgency_score,
                 s.views,
