@@ -126,6 +126,13 @@ impl Feed {
         lock(&self.inner.dirty).insert(streamer.to_owned());
     }
 
+    /// Re-render every watched streamer's panel soon (after a change that may touch any
+    /// live, e.g. a stock edit).
+    pub fn touch_all(&self) {
+        let watched: Vec<String> = lock(&self.inner.watched).keys().cloned().collect();
+        lock(&self.inner.dirty).extend(watched);
+    }
+
     /// True while the LISTEN connection is up.
     pub fn is_listening(&self) -> bool {
         *self.inner.listening.borrow()

@@ -161,7 +161,15 @@ pub fn trusted(svg: String) -> Markup {
     PreEscaped(svg)
 }
 
+/// What [`encode`] leaves as it is: the unreserved characters (letters, digits, `-`, `.`,
+/// `_`, `~`); everything else (`/`, `?`, `#`, `%`, `&`, spaces, non-ASCII …) is encoded.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// `s` percent-encoded for a path segment or a query value.
 pub fn encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }

@@ -38,7 +38,7 @@ pub fn claim_row(event: &FeedEvent) -> Markup {
             td { span.outcome class=(format!("outcome-{outcome}")) { (outcome.replace('_', " ")) } }
             td.detail {
                 @if let Some(order) = text("order_number") {
-                    a href=(format!("/orders/{order}")) { (order) }
+                    a href=(format!("/orders/{}", crate::layout::encode(order))) { (order) }
                     @if let (Some(cents), Some(currency)) = (number("amount_cents"), text("currency")) {
                         " · " (money(cents, currency))
                     }
@@ -171,7 +171,7 @@ impl Panel {
                         tbody {
                             @for h in &self.holds {
                                 tr data-order=(h.order_number) {
-                                    td { a href=(format!("/orders/{}", h.order_number)) { (h.order_number) } }
+                                    td { a href=(format!("/orders/{}", crate::layout::encode(&h.order_number))) { (h.order_number) } }
                                     td { (h.buyer) }
                                     td { (h.sku) }
                                     td { (h.quantity) }

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 use maud::{Markup, html};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use shopwire_core::db::products::{self, SetStockError};
 use shopwire_core::db::trends::velocity::{self, StockLine};
@@ -106,17 +105,9 @@ fn row(session: &Session, line: &StockLine) -> Markup {
     }
 }
 
-/// Characters a SKU keeps in its path segment: the unreserved ones (letters, digits, `-`,
-/// `.`, `_`, `~`); the rest (`/`, `?`, `#`, `%`, spaces …) are encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 /// `/inventory/{sku}/stock`, the SKU percent-encoded.
 fn stock_path(sku: &str) -> String {
-    format!("/inventory/{}/stock", utf8_percent_encode(sku, SEGMENT))
+    format!("/inventory/{}/stock", encode(sku))
 }
 
 /// `size=M color=blue`.
@@ -159,6 +150,8 @@ pub async fn set_stock(
             SetStockError::Negative(_) => PageError::BadRequest(e.to_string()),
             SetStockError::Database(e) => e.into(),
         })?;
+    // Open live pages show this stock in their panels.
+    state.feed.touch_all();
     let done = format!(
         "stock of {} set to {} ({} available)",
         product.sku, product.stock_on_hand, product.available

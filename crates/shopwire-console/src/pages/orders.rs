@@ -154,14 +154,7 @@ pub async fn show(
     ))
 }
 
-/// `/orders/{order_number}` (percent-encoded unless it is the usual `ORD-…`).
+/// `/orders/{order_number}`, percent-encoded.
 pub fn order_href(order_number: &str) -> String {
-    if order_number
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-')
-    {
-        format!("/orders/{order_number}")
-    } else {
-        format!("/orders/{}", encode(order_number))
-    }
+    format!("/orders/{}", encode(order_number))
 }

@@ -246,7 +246,7 @@ async fn codes_are_added_to_and_removed_from_the_lineup_from_the_page(pool: PgPo
             &[("item", "TEE-M"), ("code", "")],
         )
         .await;
-    assert_eq!(location(&added), "/live/anna?done=TEE%2DM%20is%20A1");
+    assert_eq!(location(&added), "/live/anna?done=TEE-M%20is%20A1");
     let unknown = browser
         .submit(
             "/live/anna",
@@ -363,6 +363,26 @@ async fn a_claim_sends_the_page_its_new_stock(pool: PgPool) {
     assert_eq!(panel.event, "panel");
     assert!(
         panel.data.contains(r#"<td class="available">3</td>"#),
+        "{panel:?}"
+    );
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_stock_edit_on_the_inventory_page_reaches_open_live_pages(pool: PgPool) {
+    product(&pool, "TEE-M", 7).await;
+    lineup::add(&pool, "anna", "TEE-M", None).await.expect("A1");
+    let (_console, browser) = live(&pool).await;
+    let mut stream = Stream::open(&browser, "anna", None).await;
+
+    let edited = browser
+        .submit("/inventory", "/inventory/TEE-M/stock", &[("stock", "12")])
+        .await;
+    assert_eq!(edited.status(), StatusCode::SEE_OTHER);
+
+    let panel = stream.next().await;
+    assert_eq!(panel.event, "panel");
+    assert!(
+        panel.data.contains(r#"<td class="available">12</td>"#),
         "{panel:?}"
     );
 }
