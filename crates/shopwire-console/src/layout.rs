@@ -118,6 +118,13 @@ pub fn csrf_field(session: &Session) -> Markup {
     html! { input type="hidden" name="csrf" value=(session.csrf); }
 }
 
+/// `?done=…`: what a form did, shown by [`flash`] on the page it redirects to.
+#[derive(Debug, serde::Deserialize)]
+pub struct Done {
+    /// The notice.
+    pub done: Option<String>,
+}
+
 /// A one-line notice at the top of a page (after a redirect: `?done=…`).
 pub fn flash(message: Option<&str>) -> Markup {
     html! {

@@ -16,7 +16,7 @@ use shopwire_core::db::trends::velocity::{self, StockLine};
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::layout::{Page, Section, csrf_field, encode, flash, money, or_dash, page};
+use crate::layout::{Done, Page, Section, csrf_field, encode, flash, money, or_dash, page};
 use crate::state::ConsoleState;
 
 /// This page's routes (the router adds the session check).
@@ -24,12 +24,6 @@ pub fn routes() -> Router<ConsoleState> {
     Router::new()
         .route("/inventory", get(index))
         .route("/inventory/{sku}/stock", post(set_stock))
-}
-
-/// `?done=` after a form.
-#[derive(Debug, Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 /// `GET /inventory`.

@@ -23,7 +23,7 @@ use tokio_stream::wrappers::BroadcastStream;
 use crate::auth::Session;
 use crate::error::PageError;
 use crate::feed::Update;
-use crate::layout::{Page, Section, csrf_field, flash, page};
+use crate::layout::{Done, Page, Section, csrf_field, flash, page};
 use crate::live_view::{Panel, claim_row, claims_table};
 use crate::state::ConsoleState;
 
@@ -31,12 +31,6 @@ use crate::state::ConsoleState;
 const RECENT_CLAIMS: i64 = 100;
 /// Missed claim lines a (re)connecting stream catches up with, at most.
 const CATCH_UP: i64 = 500;
-
-/// `?done=` after a form.
-#[derive(Debug, Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
 
 /// `GET /live`: the streamers with a lineup, a pin or claims, and a box to open any other.
 pub async fn index(

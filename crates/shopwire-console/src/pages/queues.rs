@@ -27,7 +27,7 @@ use shopwire_queue::replay::{NotPushed, Pusher};
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::layout::{Page, Section, csrf_field, encode, flash, or_dash, page, time};
+use crate::layout::{Done, Page, Section, csrf_field, encode, flash, or_dash, page, time};
 use crate::state::ConsoleState;
 
 /// How long the page waits for Redis's depths.
@@ -43,12 +43,6 @@ pub fn routes() -> Router<ConsoleState> {
         .route("/queues", get(index))
         .route("/queues/dead/replay", post(replay_all))
         .route("/queues/dead/{id}/replay", post(replay_one))
-}
-
-/// `?done=` after a replay.
-#[derive(Debug, Deserialize)]
-pub struct Done {
-    done: Option<String>,
 }
 
 /// `GET /queues`.
