@@ -296,8 +296,17 @@ pub struct ConsoleArgs {
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
     /// Connections of the claim writer's pool.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     pub db_connections: u32,
+    /// Commit the claims with `synchronous_commit=on` (default off: visibility and NOTIFY
+    /// come at commit either way, so the console sees the same thing, but the writer need not
+    /// wait for each WAL flush to keep the rate on a small box).
+    #[arg(long)]
+    pub durable_commits: bool,
+    /// Do not `ANALYZE` after the warm-up: measure freshly emptied tables, whose planner
+    /// estimates are the defaults for tables without statistics.
+    #[arg(long)]
+    pub no_analyze: bool,
     /// After the last commit, how long to wait for every viewer to show every claim.
     #[arg(long, default_value_t = 30)]
     pub settle_secs: u64,

@@ -25,13 +25,14 @@ mod sse;
 mod viewer;
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use shopwire_core::db::claims::AllocationRules;
 use shopwire_core::db::{feed, lineup};
-use sqlx::postgres::{PgListener, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use tokio::sync::watch;
 
 use self::claims::{Driven, Sale};
@@ -67,9 +68,14 @@ pub async fn run(args: ConsoleArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("failed to add {sku} to the lineup: {e}"))?;
     }
+    let mut options = PgConnectOptions::from_str(&args.database_url)
+        .context("DATABASE_URL is not a valid Postgres URL")?;
+    if !args.durable_commits {
+        options = options.options([("synchronous_commit", "off")]);
+    }
     let pool = PgPoolOptions::new()
         .max_connections(args.db_connections.max(1))
-        .connect(&args.database_url)
+        .connect_with(options)
         .await
         .context("failed to connect the claim writer")?;
     let sale = Arc::new(Sale {
@@ -136,6 +142,14 @@ pub async fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     let warm_ids: Vec<i64> = warm.committed.keys().copied().collect();
     if !wait_until(CONNECT_WITHIN, || every_viewer_has(&logs, &warm_ids)).await {
         report.errors.add("warmup_not_shown");
+    }
+    // Statistics, as a database in use has them (a freshly created or emptied one has none,
+    // and the planner's defaults for the panel's joins are far off).
+    if !args.no_analyze {
+        sqlx::query("ANALYZE")
+            .execute(&setup)
+            .await
+            .context("failed to ANALYZE")?;
     }
     let before_load = memory.status();
     memory.reset_peak();
@@ -241,6 +255,9 @@ pub async fn run(args: ConsoleArgs) -> anyhow::Result<()> {
         .field("skus", args.skus)
         .field("stock", args.stock)
         .field("warmup", args.warmup)
+        .field("analyzed", !args.no_analyze)
+        .field("durable_commits", args.durable_commits)
+        .field("db_connections", args.db_connections)
         .field("claims", driven.committed.len() as u64)
         .field("load_s", round3(load_s))
         .field("claims_per_s", round3(claims_per_s))

@@ -17,6 +17,9 @@ pub struct SseEvent {
 /// rest arrives.
 #[derive(Debug, Default)]
 pub struct SseParser {
+    /// Only events of these types keep their data (all when empty): the others are
+    /// dispatched with none, so large ones cost a scan for line ends and no copy.
+    keep: Vec<String>,
     buf: Vec<u8>,
     /// How much of `buf` is known to hold no `\n` (long lines arrive in many chunks).
     scanned: usize,
@@ -27,6 +30,15 @@ pub struct SseParser {
 }
 
 impl SseParser {
+    /// A parser that keeps the data of events of `types` only (an event whose `data:` comes
+    /// before its `event:` line keeps it).
+    pub fn keeping(types: &[&str]) -> SseParser {
+        SseParser {
+            keep: types.iter().map(|t| (*t).to_owned()).collect(),
+            ..SseParser::default()
+        }
+    }
+
     /// Feeds `bytes`; pushes every event they complete onto `out`.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
         self.buf.extend_from_slice(bytes);
@@ -61,17 +73,22 @@ impl SseParser {
             }
             None => (line, &b""[..]),
         };
+        if field == b"data" {
+            let keep =
+                self.keep.is_empty() || self.event.as_ref().is_none_or(|e| self.keep.contains(e));
+            if keep {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(&String::from_utf8_lossy(value));
+            }
+            self.has_data = true;
+            return;
+        }
         let value = String::from_utf8_lossy(value);
         match field {
             b"event" => self.event = Some(value.into_owned()),
             b"id" if !value.contains('\0') => self.id = Some(value.into_owned()),
-            b"data" => {
-                if self.has_data {
-                    self.data.push('\n');
-                }
-                self.data.push_str(&value);
-                self.has_data = true;
-            }
             _ => {}
         }
     }
@@ -165,6 +182,22 @@ mod tests {
         }
         let bytes: Vec<&[u8]> = whole.chunks(1).collect();
         assert_eq!(events(&bytes), expected);
+    }
+
+    #[test]
+    fn only_the_kept_types_keep_their_data() {
+        let mut parser = SseParser::keeping(&["claim"]);
+        let mut out = Vec::new();
+        parser.feed(
+            b"event: panel\ndata: <big/>\n\nevent: claim\nid: 3\ndata: <tr/>\n\n",
+            &mut out,
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0].event.as_str(), out[0].data.as_str()), ("panel", ""));
+        assert_eq!(
+            (out[1].event.as_str(), out[1].data.as_str()),
+            ("claim", "<tr/>")
+        );
     }
 
     #[test]

@@ -119,7 +119,7 @@ impl Console {
                 return;
             }
         };
-        let mut parser = SseParser::default();
+        let mut parser = SseParser::keeping(&["claim"]);
         let mut events = Vec::new();
         loop {
             let chunk = tokio::select! {
