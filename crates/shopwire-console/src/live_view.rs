@@ -68,6 +68,10 @@ pub fn claims_table(events: &[FeedEvent]) -> Markup {
     }
 }
 
+/// Holds and waitlist places a panel lists, at most (the rest are counted): the panel goes
+/// to every viewer on every change, so its size must not grow with a busy live.
+pub const LISTED: usize = 50;
+
 /// Everything on a live page but the claims: the pinned item, the lineup and its stock,
 /// holds and waitlists.
 #[derive(Debug)]
@@ -162,14 +166,14 @@ impl Panel {
                 }
             }
             section #holds-section {
-                h2 { "Unpaid holds" }
+                h2 { "Unpaid holds" @if !self.holds.is_empty() { " (" (self.holds.len()) ")" } }
                 @if self.holds.is_empty() {
                     p { "None." }
                 } @else {
                     table #holds {
                         thead { tr { th { "Order" } th { "Buyer" } th { "SKU" } th { "Qty" } th { "Lapses in" } } }
                         tbody {
-                            @for h in &self.holds {
+                            @for h in self.holds.iter().take(LISTED) {
                                 tr data-order=(h.order_number) {
                                     td { a href=(format!("/orders/{}", crate::layout::encode(&h.order_number))) { (h.order_number) } }
                                     td { (h.buyer) }
@@ -177,6 +181,9 @@ impl Panel {
                                     td { (h.quantity) }
                                     td { (countdown(&h.expires_at)) }
                                 }
+                            }
+                            @if self.holds.len() > LISTED {
+                                tr.more { td colspan="5" { "and " (self.holds.len() - LISTED) " more, lapsing later" } }
                             }
                         }
                     }
@@ -190,12 +197,70 @@ impl Panel {
                 @for (sku, line) in &self.waitlists {
                     h3 { (sku) }
                     ol.waitlist data-sku=(sku) {
-                        @for w in line {
+                        @for w in line.iter().take(LISTED) {
                             li { (w.buyer) " × " (w.quantity) " · lapses in " (countdown(&w.expires_at)) }
                         }
+                    }
+                    @if line.len() > LISTED {
+                        p.more { "and " (line.len() - LISTED) " more waiting" }
                     }
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+
+    use super::*;
+
+    fn hold(n: usize) -> Hold {
+        Hold {
+            order_number: format!("ORD-20261202-{n:05}"),
+            buyer: format!("buyer-{n}"),
+            sku: "TEE-M".into(),
+            quantity: 1,
+            expires_at: Utc::now() + Duration::minutes(10),
+        }
+    }
+
+    #[test]
+    fn a_busy_live_lists_the_first_holds_and_counts_the_rest() {
+        let panel = Panel {
+            pinned: None,
+            lineup: Vec::new(),
+            variants: Vec::new(),
+            holds: (1..=LISTED + 12).map(hold).collect(),
+            waitlists: Vec::new(),
+        };
+
+        let html = panel.render().into_string();
+
+        assert_eq!(html.matches("<tr data-order=").count(), LISTED);
+        assert!(
+            html.contains(&format!("Unpaid holds ({})", LISTED + 12)),
+            "{html}"
+        );
+        assert!(html.contains("and 12 more, lapsing later"));
+        assert!(html.contains("ORD-20261202-00001"));
+        assert!(!html.contains(&format!("ORD-20261202-{:05}", LISTED + 1)));
+    }
+
+    #[test]
+    fn a_quiet_live_lists_every_hold_without_a_count_line() {
+        let panel = Panel {
+            pinned: None,
+            lineup: Vec::new(),
+            variants: Vec::new(),
+            holds: (1..=3).map(hold).collect(),
+            waitlists: Vec::new(),
+        };
+
+        let html = panel.render().into_string();
+
+        assert_eq!(html.matches("<tr data-order=").count(), 3);
+        assert!(!html.contains("more, lapsing later"));
     }
 }
