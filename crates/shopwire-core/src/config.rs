@@ -6,6 +6,7 @@
 
 mod claims;
 mod console;
+mod edge;
 mod outbound;
 mod reader;
 
@@ -18,6 +19,7 @@ use crate::signature::{PrefixedHmac, Secrets, TimestampedHmac, Verifier};
 use crate::trends::AlertThresholds;
 pub use claims::ClaimSettings;
 pub use console::ConsoleSettings;
+pub use edge::EdgeSettings;
 pub use outbound::{CartMode, OutboundSettings};
 use reader::Reader;
 
@@ -148,6 +150,8 @@ pub struct Settings {
     pub outbound: OutboundSettings,
     /// The seller console (§11).
     pub console: ConsoleSettings,
+    /// The public edge: connection hygiene, load shedding, readiness, input limits, retention.
+    pub edge: EdgeSettings,
     /// `JOB_MAX_ATTEMPTS`, default 8.
     pub job_max_attempts: u32,
     /// `JOB_BACKOFF_BASE_MS`, default 1000.
@@ -222,6 +226,14 @@ impl Settings {
                 ));
             }
         };
+        // Unsigned deliveries are a development convenience: it must be asked for by name,
+        // so a production process that simply forgot APP_ENV does not accept them.
+        if r.string("APP_ENV").is_none() && r.flag("ALLOW_UNSIGNED_WEBHOOKS")? {
+            return Err(ConfigError::new(
+                "ALLOW_UNSIGNED_WEBHOOKS",
+                "needs APP_ENV=development set explicitly (APP_ENV is unset)",
+            ));
+        }
         let settings = Settings {
             app_env,
             database_url: r.required_secret("DATABASE_URL")?,
@@ -281,6 +293,7 @@ impl Settings {
             claims: ClaimSettings::read(&r)?,
             outbound: OutboundSettings::read(&r)?,
             console: ConsoleSettings::read(&r)?,
+            edge: EdgeSettings::read(&r)?,
             job_max_attempts: r.number("JOB_MAX_ATTEMPTS", 8, 1..=100)?,
             job_backoff_base: Duration::from_millis(r.number(
                 "JOB_BACKOFF_BASE_MS",

@@ -142,6 +142,11 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
     if !args.demo {
         bail!("nothing to seed: pass --demo to load the demo catalog");
     }
+    if ctx.settings.app_env == shopwire_core::config::AppEnv::Production {
+        bail!(
+            "seed --demo refuses APP_ENV=production: demo products and orders would mix with real ones"
+        );
+    }
     let pool = ctx.pool().await?;
     let plain = DEMO.map(|(sku, title, price_cents, stock_on_hand)| NewProduct {
         sku: sku.to_owned(),

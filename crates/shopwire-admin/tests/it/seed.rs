@@ -138,3 +138,18 @@ async fn seed_without_demo_fails_and_says_what_to_pass(pool: PgPool) {
     let run = Admin::new(&pool).run(&["seed"]).await;
     assert!(run.failure().contains("--demo"), "{run:?}");
 }
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_production_database_is_never_seeded_with_demo_rows(pool: PgPool) {
+    let admin = Admin::new(&pool);
+    let run = admin
+        .run_with_env(&["seed", "--demo"], &[("APP_ENV", "production")])
+        .await;
+    assert!(run.failure().contains("APP_ENV=production"), "{run:?}");
+    let products: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    assert_eq!(products, 0, "nothing was inserted");
+    admin.json(&["seed", "--demo"]).await;
+}

@@ -57,8 +57,50 @@ fn production_refuses_unsigned_webhooks() {
     ])
     .expect_err("unsafe in production");
     assert_eq!(err.var(), "ALLOW_UNSIGNED_WEBHOOKS");
-    let dev = settings(&[("ALLOW_UNSIGNED_WEBHOOKS", "true")]).expect("fine in development");
+    let dev = settings(&[
+        ("APP_ENV", "development"),
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+    ])
+    .expect("fine in development");
     assert!(dev.accepts_unsigned());
+}
+
+#[test]
+fn unsigned_webhooks_need_app_env_named_not_merely_defaulted() {
+    let err = settings(&[("ALLOW_UNSIGNED_WEBHOOKS", "true")])
+        .expect_err("APP_ENV unset is not development enough");
+    assert_eq!(err.var(), "ALLOW_UNSIGNED_WEBHOOKS");
+    assert!(err.to_string().contains("APP_ENV"), "{err}");
+    let unset = settings(&[]).expect("APP_ENV unset is fine when everything is signed");
+    assert_eq!(unset.app_env, AppEnv::Development);
+    assert!(!unset.accepts_unsigned());
+}
+
+#[test]
+fn the_edge_has_safe_defaults_and_names_bad_values() {
+    let s = settings(&[]).expect("defaults are valid");
+    assert_eq!(s.edge.header_timeout, Duration::from_secs(10));
+    assert_eq!(s.edge.max_connections, 10_000);
+    assert!(!s.edge.allow_http2);
+    assert_eq!(s.edge.webhook_max_in_flight, 512);
+    assert_eq!(s.edge.ready_cache, Duration::from_millis(1000));
+    assert_eq!(s.edge.message_max_chars, 2000);
+    assert_eq!(s.edge.inbox_retention_days, None);
+    let s =
+        settings(&[("INBOX_RETENTION_DAYS", "30"), ("HTTP_ALLOW_HTTP2", "true")]).expect("valid");
+    assert_eq!(s.edge.inbox_retention_days, Some(30));
+    assert!(s.edge.allow_http2);
+    for (var, bad) in [
+        ("INBOX_RETENTION_DAYS", "0"),
+        ("INBOX_RETENTION_DAYS", "a month"),
+        ("HTTP_HEADER_TIMEOUT_SECS", "0"),
+        ("HTTP_MAX_CONNECTIONS", "0"),
+        ("WEBHOOK_MAX_IN_FLIGHT", "-1"),
+        ("MESSAGE_MAX_CHARS", "3"),
+    ] {
+        let err = settings(&[(var, bad)]).expect_err(bad);
+        assert_eq!(err.var(), var, "{err}");
+    }
 }
 
 #[test]
@@ -146,7 +188,11 @@ fn a_route_without_secrets_has_no_verifier_unless_unsigned_is_allowed() {
     let s = settings(&[("STRIPE_WEBHOOK_SECRETS", "whsec_a")]).expect("valid");
     assert!(s.verifier(Provider::Stripe).is_some());
     assert!(s.verifier(Provider::Comments).is_none());
-    let dev = settings(&[("ALLOW_UNSIGNED_WEBHOOKS", "true")]).expect("valid");
+    let dev = settings(&[
+        ("APP_ENV", "development"),
+        ("ALLOW_UNSIGNED_WEBHOOKS", "true"),
+    ])
+    .expect("valid");
     assert!(matches!(
         dev.verifier(Provider::Comments),
         Some(Verifier::Unsigned)
