@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod payments;
 pub mod products;
 pub mod reminders;
+pub mod retention;
 pub mod tiktok_orders;
 pub mod trends;
 

@@ -257,7 +257,7 @@ pub enum Requeued {
 /// `SWEEP_AFTER_SECS` if the push that follows the commit is lost). `last_error` is kept
 /// until an attempt succeeds. Its open `dead_jobs` entries are closed (`replayed_at`)
 /// in the same statement. Handlers are idempotent, so replaying a processed delivery
-/// applies nothing twice.
+/// applies nothing twice. A row whose body was purged is never reset.
 pub async fn requeue(
     conn: &mut PgConnection,
     id: InboxId,
@@ -277,6 +277,8 @@ pub async fn requeue(
                     enqueued_at = now()
                FROM old
               WHERE i.id = old.id
+                -- A purged body has nothing left to process.
+                AND i.body_purged_at IS NULL
                 AND CASE WHEN $2 THEN old.status = 'dead'
                          ELSE old.status <> 'rejected'
                               AND NOT (old.status = 'processing' AND i.locked_until > now())
@@ -367,11 +369,13 @@ pub struct InboxRow {
     pub processed_at: Option<DateTime<Utc>>,
     /// The last failure, if any.
     pub last_error: Option<String>,
+    /// When its body was erased (`inbox purge`, `buyers forget`); the body is then empty.
+    pub body_purged_at: Option<DateTime<Utc>>,
 }
 
 macro_rules! row_columns {
     () => {
-        "id, provider, dedupe_key, event_type, status, attempts, received_at, processed_at, last_error"
+        "id, provider, dedupe_key, event_type, status, attempts, received_at, processed_at, last_error, body_purged_at"
     };
 }
 

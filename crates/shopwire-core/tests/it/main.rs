@@ -7,4 +7,5 @@ mod helpers;
 mod inbox;
 mod inbox_batch;
 mod outbox_events;
+mod retention;
 mod sweep;
