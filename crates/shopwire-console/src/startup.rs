@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use shopwire_core::config::{AppEnv, Settings};
+use shopwire_http::{ReadyProbe, ServeOptions};
 use shopwire_queue::QueueClient;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -25,6 +26,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     state: ConsoleState,
+    serve: ServeOptions,
 }
 
 impl App {
@@ -45,11 +47,14 @@ impl App {
             settings.orphan_timeout,
         )
         .context("REDIS_URL is not a valid Redis URL")?;
+        let ready = ReadyProbe::new("console", &settings, queue.clone())
+            .context("DATABASE_URL is not a valid Postgres URL")?;
         let state = ConsoleState {
             feed: Feed::start(pool.clone()),
             pool,
             queue,
             auth: Arc::new(auth),
+            ready: Arc::new(ready),
         };
         let port = settings.console.port;
         let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
@@ -59,6 +64,7 @@ impl App {
             listener,
             router: router(state.clone()),
             state,
+            serve: ServeOptions::from(&settings.edge),
         })
     }
 
@@ -81,14 +87,10 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(port = self.port(), "shopwire-console listening");
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server error")
+        // Each request carries `ConnectInfo<SocketAddr>` (the sign-in limiter keys on it).
+        shopwire_http::serve(self.listener, self.router, self.serve, shutdown)
+            .await
+            .context("server error")
     }
 }
 

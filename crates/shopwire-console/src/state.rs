@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use shopwire_http::ReadyProbe;
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
@@ -19,4 +20,6 @@ pub struct ConsoleState {
     pub auth: Arc<Auth>,
     /// The live feed: committed events, fanned out to every open live page.
     pub feed: Feed,
+    /// `/ready`'s cached probe, on its own connection.
+    pub ready: Arc<ReadyProbe>,
 }

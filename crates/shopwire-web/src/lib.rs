@@ -5,5 +5,6 @@ pub mod error;
 pub mod metrics;
 pub mod recorder;
 pub mod routes;
+pub mod shed;
 pub mod startup;
 pub mod state;

@@ -11,20 +11,23 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use shopwire_core::config::Settings;
 use shopwire_core::domain::Provider;
+use shopwire_http::ServeOptions;
 use shopwire_queue::QueueClient;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::error::ApiError;
-use crate::routes;
 use crate::state::AppState;
+use crate::{routes, shed};
 
 /// A built, bound, not yet serving web app.
 pub struct App {
     listener: TcpListener,
     router: Router,
+    serve: ServeOptions,
 }
 
 impl App {
@@ -41,7 +44,9 @@ impl App {
             settings.orphan_timeout,
         )
         .context("REDIS_URL is not a valid Redis URL")?;
-        let state = AppState::new(&settings, pool, queue);
+        let ready = shopwire_http::ReadyProbe::new("web", &settings, queue.clone())
+            .context("DATABASE_URL is not a valid Postgres URL")?;
+        let state = AppState::new(&settings, pool, queue, ready);
         for provider in Provider::ALL {
             if !state.verifiers.contains_key(&provider) {
                 tracing::warn!(
@@ -56,6 +61,7 @@ impl App {
         Ok(App {
             listener,
             router: router(state),
+            serve: ServeOptions::from(&settings.edge),
         })
     }
 
@@ -73,8 +79,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(port = self.port(), "shopwire-web listening");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
+        shopwire_http::serve(self.listener, self.router, self.serve, shutdown)
             .await
             .context("server error")
     }
@@ -84,7 +89,10 @@ impl App {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
-        .merge(routes::webhooks::router())
+        .merge(
+            routes::webhooks::router()
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), shed::shed)),
+        )
         .merge(routes::health::router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
@@ -94,9 +102,14 @@ pub fn router(state: AppState) -> Router {
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(serde_json::json!({"error": "internal"}))).into_response()
         }))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                })
+                // A 5xx is logged once where it is decided, at the level it deserves (shed
+                // load is not an error; Postgres refusing a delivery is): not again here at
+                // ERROR, which Sentry would receive for every shed delivery.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))

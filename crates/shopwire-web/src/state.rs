@@ -6,8 +6,10 @@ use std::sync::Arc;
 use shopwire_core::config::Settings;
 use shopwire_core::domain::Provider;
 use shopwire_core::signature::Verifier;
+use shopwire_http::ReadyProbe;
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 
 use crate::recorder::Recorder;
 
@@ -24,12 +26,16 @@ pub struct AppState {
     pub verifiers: Arc<HashMap<Provider, Verifier>>,
     /// `WEBHOOK_MAX_BODY_BYTES`.
     pub max_body_bytes: usize,
+    /// `/ready`'s cached probe, on its own connection.
+    pub ready: Arc<ReadyProbe>,
+    /// `WEBHOOK_MAX_IN_FLIGHT` permits; a delivery that finds none is shed (503).
+    pub in_flight: Arc<Semaphore>,
 }
 
 impl AppState {
     /// Build the shared state from settings and connections; starts the recorder's
     /// flushers, so call it inside the runtime.
-    pub fn new(settings: &Settings, pool: PgPool, queue: QueueClient) -> Self {
+    pub fn new(settings: &Settings, pool: PgPool, queue: QueueClient, ready: ReadyProbe) -> Self {
         let verifiers = Provider::ALL
             .into_iter()
             .filter_map(|p| settings.verifier(p).map(|v| (p, v)))
@@ -40,6 +46,8 @@ impl AppState {
             queue,
             verifiers: Arc::new(verifiers),
             max_body_bytes: settings.webhook_max_body_bytes,
+            ready: Arc::new(ready),
+            in_flight: Arc::new(Semaphore::new(settings.edge.webhook_max_in_flight)),
         }
     }
 }

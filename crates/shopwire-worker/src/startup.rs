@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use shopwire_core::config::Settings;
 use shopwire_core::jobs::Queue;
+use shopwire_http::{ReadyProbe, ServeOptions};
 use shopwire_queue::{QueueClient, Wakeup};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -22,6 +23,8 @@ use crate::{promoter, sweeper};
 pub struct Worker {
     ctx: Arc<JobContext>,
     listener: TcpListener,
+    ready: Arc<ReadyProbe>,
+    serve: ServeOptions,
     options: QueueOptions,
     sweep_after: Duration,
     shutdown_grace: Duration,
@@ -43,9 +46,13 @@ impl Worker {
         let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], settings.worker_port)))
             .await
             .with_context(|| format!("failed to bind WORKER_PORT {}", settings.worker_port))?;
+        let ready = ReadyProbe::new("worker", &settings, queue.clone())
+            .context("DATABASE_URL is not a valid Postgres URL")?;
         Ok(Worker {
             ctx: Arc::new(JobContext::new(&settings, pool, queue)),
             listener,
+            ready: Arc::new(ready),
+            serve: ServeOptions::from(&settings.edge),
             options: QueueOptions {
                 concurrency: settings.worker_concurrency,
                 outbound_concurrency: settings.outbound.concurrency,
@@ -76,16 +83,15 @@ impl Worker {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let health = axum::serve(self.listener, crate::health::router(self.ctx.clone()));
         let mut health_stop = stop_rx.clone();
-        let health = tokio::spawn(async move {
-            let graceful = health.with_graceful_shutdown(async move {
+        let health = tokio::spawn(shopwire_http::serve(
+            self.listener,
+            crate::health::router(self.ready.clone()),
+            self.serve,
+            async move {
                 let _ = health_stop.wait_for(|stop| *stop).await;
-            });
-            if let Err(e) = graceful.await {
-                tracing::error!(error = %e, "health server failed");
-            }
-        });
+            },
+        ));
         let wakeups: Vec<(Queue, Arc<Wakeup>)> =
             Queue::ALL.into_iter().map(|q| (q, Wakeup::new())).collect();
         let pushes = tokio::spawn(self.ctx.queue.clone().listen_for_pushes(wakeups.clone()));
@@ -133,7 +139,11 @@ impl Worker {
             tasks.abort_all();
         }
         pushes.abort();
-        let _ = health.await;
+        match health.await {
+            Ok(Err(e)) => tracing::error!(error = %e, "health server failed"),
+            Err(e) => tracing::error!(error = %e, "health server panicked"),
+            Ok(Ok(())) => {}
+        }
         tracing::info!("shopwire-worker stopped");
         Ok(())
     }

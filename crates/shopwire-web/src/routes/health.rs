@@ -1,13 +1,12 @@
-//! `/health` (liveness), `/ready` (Postgres and Redis answer) and `/metrics`.
-
-use std::time::Duration;
+//! `/health` (liveness), `/ready` (Postgres and Redis answer; cached, on its own connection:
+//! see [`shopwire_http::ready`]) and `/metrics`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use shopwire_http::Check;
 
 use crate::state::AppState;
 
@@ -24,26 +23,11 @@ async fn health() -> Json<serde_json::Value> {
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let limit = Duration::from_secs(2);
-    let pg = tokio::time::timeout(limit, sqlx::query("SELECT 1").execute(&state.pool));
-    let redis = tokio::time::timeout(limit, state.queue.ping());
-    let (pg, redis) = tokio::join!(pg, redis);
-    let pg_ok = matches!(pg, Ok(Ok(_)));
-    let redis_ok = matches!(redis, Ok(Ok(())));
-    let word = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let status = if pg_ok && redis_ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (
-        status,
-        Json(json!({
-            "status": word(pg_ok && redis_ok),
-            "postgres": word(pg_ok),
-            "redis": word(redis_ok),
-        })),
-    )
+    let readiness = state.ready.check().await;
+    shopwire_http::answer(&[
+        Check::required("postgres", readiness.postgres),
+        Check::required("redis", readiness.redis),
+    ])
 }
 
 async fn metrics() -> String {
