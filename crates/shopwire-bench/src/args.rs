@@ -41,6 +41,11 @@ pub enum Command {
     /// while claims commit at `--rate` (200/s); each claim row timed from its commit to its
     /// arrival at every viewer, and the console's peak RSS.
     Console(ConsoleArgs),
+    /// Signed deliveries, each on a new connection, at `--rate` and in a saturation burst,
+    /// without and then with `--idle` (1,500) idle connections held open (half silent, half
+    /// trickling a header one byte per second); and how many of those the server closed
+    /// within its header timeout.
+    Idle(IdleArgs),
     /// The reference ceiling: read body, verify HMAC, one Postgres INSERT, one Redis LPUSH, 200.
     CeilingServer(CeilingArgs),
     /// Medians of repeated runs (JSON lines) as the Markdown results table.
@@ -313,6 +318,53 @@ pub struct ConsoleArgs {
     /// Report errors (claims not shown, reloads, failed writes) but exit 0.
     #[arg(long)]
     pub allow_errors: bool,
+}
+
+/// `idle`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct IdleArgs {
+    /// Base URL of the running shopwire-web (`http://127.0.0.1:PORT`).
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// Idle connections held open during the second half: when the server closes one, it is
+    /// opened again at once (as a slow client would), until the measurement ends.
+    #[arg(long, default_value_t = 1500)]
+    pub idle: usize,
+    /// Of `--idle`, how many trickle a request header one byte per second (default: half);
+    /// the others never send a byte.
+    #[arg(long)]
+    pub trickle: Option<usize>,
+    /// Deliveries per second in the paced part (open loop), each on a new connection.
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Seconds of the paced part.
+    #[arg(long, default_value_t = 15.0)]
+    pub duration: f64,
+    /// Connections of the saturation burst (closed loop, a new connection per delivery).
+    #[arg(long, default_value_t = 64)]
+    pub burst_concurrency: usize,
+    /// Seconds of the saturation burst.
+    #[arg(long, default_value_t = 3.0)]
+    pub burst_secs: f64,
+    /// The server's header-read timeout (the same variable shopwire-web reads): an idle
+    /// connection must be closed by the server within this plus `--grace-secs`.
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds beyond the header timeout a server may take to close an idle connection.
+    #[arg(long, default_value_t = 2)]
+    pub grace_secs: u64,
+    /// The web's pid: its open file descriptors are sampled and its VmHWM read at the end.
+    #[arg(long)]
+    pub web_pid: Option<u32>,
+    /// Per-delivery timeout in milliseconds (a timeout counts as an error).
+    #[arg(long, default_value_t = 10_000)]
+    pub timeout_ms: u64,
+    /// Report errors (deliveries not answered 2xx, idle connections that could not be
+    /// opened) but exit 0.
+    #[arg(long)]
+    pub allow_errors: bool,
+    #[command(flatten)]
+    pub signing: SigningArgs,
 }
 
 /// `ceiling-server`.

@@ -111,6 +111,23 @@ impl Engine {
         })
     }
 
+    /// An engine that opens a new connection for every request and drops it after the
+    /// answer, as webhook providers deliver: every latency includes the TCP connect and the
+    /// server's accept.
+    pub fn new_connection_each(base: &str, timeout: Duration) -> anyhow::Result<Engine> {
+        let client = reqwest::Client::builder()
+            .http1_only()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(0)
+            .build()
+            .context("failed to build the HTTP client")?;
+        Ok(Engine {
+            client,
+            base: base.trim_end_matches('/').into(),
+            timeout,
+        })
+    }
+
     /// Runs `source` under `mode` until `budget` is spent. Every answer is also sent on
     /// `acks`, as it arrives, for scenarios that follow deliveries into the database.
     pub async fn run(

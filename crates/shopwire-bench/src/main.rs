@@ -29,6 +29,7 @@ async fn main() -> std::process::ExitCode {
         Command::HotSku(args) => scenarios::hot_sku::run(args).await,
         Command::Outbound(args) => scenarios::outbound::run(args).await,
         Command::Console(args) => scenarios::console::run(args).await,
+        Command::Idle(args) => scenarios::idle::run(args).await,
         Command::CeilingServer(args) => ceiling::serve(args).await,
         Command::Table(args) => table::Records::load(&args.files).map(|records| {
             print!("{}", table::render(&records));

@@ -87,6 +87,13 @@ impl Errors {
         *self.0.entry(kind.into()).or_default() += 1;
     }
 
+    /// Counts `n` errors of `kind` (none when `n` is 0).
+    pub fn add_n(&mut self, kind: impl Into<String>, n: u64) {
+        if n > 0 {
+            *self.0.entry(kind.into()).or_default() += n;
+        }
+    }
+
     /// Adds every count of `other`.
     pub fn merge(&mut self, other: &Errors) {
         for (kind, n) in &other.0 {

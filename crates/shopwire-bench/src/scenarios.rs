@@ -3,5 +3,6 @@
 pub mod console;
 pub mod e2e;
 pub mod hot_sku;
+pub mod idle;
 pub mod ingest;
 pub mod outbound;
