@@ -280,6 +280,7 @@ fn rows(r: &Records) -> Vec<Row> {
 
     outbound_rows(r, &mut rows);
     console_rows(r, &mut rows);
+    idle_rows(r, &mut rows);
 
     for (process, limit, target) in [("web", 64.0, "< 64 MiB"), ("worker", 128.0, "< 128 MiB")] {
         let v = r.median("rss", process, None, "rss_mib");
@@ -446,6 +447,134 @@ fn console_rows(r: &Records, rows: &mut Vec<Row>) {
         ours: hwm.map(|(v, _)| match peak {
             Some((p, _)) => format!("{v:.1} (VmRSS during the load at most {p:.1})"),
             None => format!("{v:.1}"),
+        }),
+        reference: None,
+        ratio: None,
+        target: "< 64 MiB".into(),
+        pass: hwm.map(|(v, _)| v < 64.0),
+        runs: runs(hwm),
+    });
+}
+
+/// Issue #11: deliveries on new connections with 1,500 idle connections held open, against
+/// the same without them, and whether the server closed the idle ones within its header
+/// timeout.
+fn idle_rows(r: &Records, rows: &mut Vec<Row>) {
+    let at = |key: &str| r.median("idle", "web", None, key);
+    let sum = |key: &str| r.values("idle", "web", None, key).iter().sum::<f64>();
+    let count = |key: &str| at(key).map_or("?".into(), |(v, _)| format!("{v:.0}"));
+    let idle = count("idle");
+    let held = format!(
+        "{idle} idle ({} silent, {} trickling 1 B/s)",
+        count("silent"),
+        count("trickle")
+    );
+
+    let opened = r.values("idle", "web", None, "held_opened");
+    let timeout = at("header_timeout_s").map(|(v, _)| v);
+    let grace = at("grace_s").map_or(2.0, |(v, _)| v);
+    let deadline = timeout.map_or("HTTP_HEADER_TIMEOUT_SECS + 2 s".into(), |t| {
+        format!(
+            "HTTP_HEADER_TIMEOUT_SECS + {grace:.0} s = {:.0} s (HTTP_HEADER_TIMEOUT_SECS={t:.0})",
+            t + grace
+        )
+    });
+    let (total, in_time, still_open) = (
+        sum("held_opened"),
+        sum("held_in_time"),
+        sum("held_still_open"),
+    );
+    let kinds: Vec<String> = ["silent", "trickle"]
+        .iter()
+        .map(|k| {
+            format!(
+                "{k} {:.0} of {:.0}",
+                sum(&format!("held_{k}_in_time")),
+                sum(&format!("held_{k}_opened"))
+            )
+        })
+        .collect();
+    let closes = match (at("held_close_p50_s"), at("held_close_max_s")) {
+        (Some((p50, _)), Some((max, _))) if sum("held_closed") > 0.0 => {
+            format!("; closed after p50 {p50:.1} s, max {max:.1} s")
+        }
+        _ => String::new(),
+    };
+    rows.push(Row {
+        what: format!(
+            "Idle connections closed by the server in time, {held}, held (re-opened when closed) through the measurement (count, all runs)"
+        ),
+        ours: (!opened.is_empty()).then(|| {
+            format!(
+                "{in_time:.0} of {total:.0} ({}; {:.0} of the first {idle} per run); {still_open:.0} still open at the end{closes}",
+                kinds.join(", "),
+                sum("held_first_in_time"),
+            )
+        }),
+        reference: None,
+        ratio: None,
+        target: format!("idle connections closed by the server within {deadline}"),
+        pass: (!opened.is_empty()).then_some(total > 0.0 && in_time == total),
+        runs: opened.len(),
+    });
+
+    let rate = at("rate").map_or(String::new(), |(v, _)| format!(" at {v:.0}/s"));
+    let burst =
+        at("burst_concurrency").map_or(String::new(), |(v, _)| format!(" of {v:.0} connections"));
+    for (part, what) in [
+        ("", format!("paced{rate}")),
+        ("burst_", format!("saturation burst{burst}")),
+    ] {
+        let with = at(&format!("idle_{part}p99_ms"));
+        let without = at(&format!("base_{part}p99_ms"));
+        let beside = |prefix: &str| {
+            let mut also: Vec<String> = ["p50", "max"]
+                .iter()
+                .filter_map(|p| {
+                    at(&format!("{prefix}{part}{p}_ms")).map(|(v, _)| format!("{p} {v:.1}"))
+                })
+                .collect();
+            if !part.is_empty() {
+                also.extend(at(&format!("{prefix}{part}per_s")).map(|(v, _)| format!("{v:.0}/s")));
+            }
+            also.join("; ")
+        };
+        let ratio = ratio_of(with, without);
+        rows.push(Row {
+            what: format!(
+                "Idle connections: signed delivery p99, a new connection each, {what}, with {held} held vs without (ms)"
+            ),
+            ours: with.map(|(v, _)| format!("{v:.1} ({})", beside("idle_"))),
+            reference: without.map(|(v, _)| format!("{v:.1} ({}) without, same run", beside("base_"))),
+            ratio,
+            target: format!("delivery p99 with {idle} idle open ≤ 2× the p99 without"),
+            pass: ratio.map(|x| x <= 2.0),
+            runs: runs(with),
+        });
+    }
+
+    let errors = r.values("idle", "web", None, "errors");
+    rows.push(Row {
+        what: "Idle connections: deliveries not answered `accepted`, and idle connections the harness could not open (count, all runs)".into(),
+        ours: (!errors.is_empty()).then(|| format!("{:.0}", errors.iter().sum::<f64>())),
+        reference: None,
+        ratio: None,
+        target: "0".into(),
+        pass: (!errors.is_empty()).then(|| errors.iter().sum::<f64>() == 0.0),
+        runs: errors.len(),
+    });
+
+    let fds = at("web_fds_max");
+    let hwm = at("web_hwm_mib");
+    rows.push(Row {
+        what: format!("web with {held} held: open descriptors at most, and VmHWM (MiB)"),
+        ours: hwm.map(|(v, _)| {
+            format!(
+                "{} descriptors (before {}, after the wait {}); {v:.1} MiB",
+                fds.map_or("?".into(), |(v, _)| format!("{v:.0}")),
+                count("web_fds_before"),
+                count("web_fds_after"),
+            )
         }),
         reference: None,
         ratio: None,
@@ -709,6 +838,61 @@ not json at all
         );
         assert!(line(&bad, "console peak RSS").contains("**miss**"));
         assert!(line(&render(&Records::default()), "console peak RSS").contains("not run"));
+    }
+
+    const IDLE: &str = r#"{"scenario":"idle","target":"web","idle":1500,"silent":750,"trickle":750,"rate":20,"burst_concurrency":64,"header_timeout_s":5,"grace_s":2,"base_p50_ms":2.0,"base_p99_ms":4.0,"base_max_ms":6.0,"idle_p50_ms":2.5,"idle_p99_ms":7.0,"idle_max_ms":9.0,"base_burst_p50_ms":20.0,"base_burst_p99_ms":40.0,"base_burst_max_ms":50.0,"base_burst_per_s":2000,"idle_burst_p50_ms":25.0,"idle_burst_p99_ms":90.0,"idle_burst_max_ms":120.0,"idle_burst_per_s":1500,"held_opened":4500,"held_in_time":4500,"held_closed":4500,"held_still_open":0,"held_first_in_time":1500,"held_silent_opened":2250,"held_silent_in_time":2250,"held_trickle_opened":2250,"held_trickle_in_time":2250,"held_close_p50_s":5.0,"held_close_max_s":5.4,"web_fds_before":20,"web_fds_max":1530,"web_fds_after":21,"web_hwm_mib":30.0,"errors":0}"#;
+
+    #[test]
+    fn idle_rows_compare_with_and_without_and_need_every_idle_connection_closed_in_time() {
+        let table = render(&Records::parse(IDLE));
+        let closed = line(&table, "Idle connections closed by the server in time");
+        assert!(
+            closed.contains("1500 idle (750 silent, 750 trickling 1 B/s)")
+                && closed.contains("| 4500 of 4500 (silent 2250 of 2250, trickle 2250 of 2250; 1500 of the first 1500 per run); 0 still open at the end; closed after p50 5.0 s, max 5.4 s |")
+                && closed.contains("within HTTP_HEADER_TIMEOUT_SECS + 2 s = 7 s (HTTP_HEADER_TIMEOUT_SECS=5)")
+                && closed.contains("| pass |"),
+            "{closed}"
+        );
+        let paced = line(
+            &table,
+            "Idle connections: signed delivery p99, a new connection each, paced at 20/s",
+        );
+        assert!(
+            paced.contains(
+                "| 7.0 (p50 2.5; max 9.0) | 4.0 (p50 2.0; max 6.0) without, same run | 1.75× |"
+            ) && paced.contains("delivery p99 with 1500 idle open ≤ 2× the p99 without")
+                && paced.contains("| pass |"),
+            "{paced}"
+        );
+        let burst = line(
+            &table,
+            "Idle connections: signed delivery p99, a new connection each, saturation burst of 64",
+        );
+        assert!(
+            burst.contains("(p50 25.0; max 120.0; 1500/s)")
+                && burst.contains("2.25×")
+                && burst.contains("**miss**"),
+            "{burst}"
+        );
+        assert!(line(&table, "Idle connections: deliveries not answered").contains("| pass |"));
+        assert!(
+            line(&table, "web with 1500 idle")
+                .contains("1530 descriptors (before 20, after the wait 21); 30.0 MiB")
+        );
+
+        // A server without a header timeout keeps them: a miss, whatever the latency.
+        let kept = IDLE.replace(
+            r#""held_opened":4500,"held_in_time":4500,"held_closed":4500,"held_still_open":0"#,
+            r#""held_opened":1500,"held_in_time":0,"held_closed":0,"held_still_open":1500"#,
+        );
+        let row = line(&render(&Records::parse(&kept)), "Idle connections closed");
+        assert!(
+            row.contains("| 0 of 1500")
+                && row.contains("1500 still open at the end")
+                && row.contains("**miss**"),
+            "{row}"
+        );
+        assert!(line(&render(&Records::default()), "Idle connections closed").contains("not run"));
     }
 
     #[test]
