@@ -6,6 +6,7 @@ pub mod classify;
 pub mod dlq;
 pub mod endpoints;
 pub mod events;
+pub mod inbox;
 pub mod inventory;
 pub mod live;
 pub mod migrate;
@@ -46,6 +47,8 @@ pub enum Command {
     Buyers(buyers::Args),
     /// Look at webhook deliveries in the inbox, and replay them.
     Events(events::Args),
+    /// Retention: erase the bodies of settled deliveries.
+    Inbox(inbox::Args),
     /// The dead-letter queue: list, show, replay and purge dead jobs.
     Dlq(dlq::Args),
     /// Queue depths from Redis, dead jobs and inbox counts from Postgres.
@@ -75,6 +78,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Waitlist(args) => waitlist::run(args, ctx).await,
         Command::Buyers(args) => buyers::run(args, ctx).await,
         Command::Events(args) => events::run(args, ctx).await,
+        Command::Inbox(args) => inbox::run(args, ctx).await,
         Command::Dlq(args) => dlq::run(args, ctx).await,
         Command::Queues(args) => queues::run(args, ctx).await,
         Command::Send(args) => send::run(args, ctx).await,

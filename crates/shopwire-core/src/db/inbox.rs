@@ -370,6 +370,8 @@ pub struct InboxRow {
     /// The last failure, if any.
     pub last_error: Option<String>,
     /// When its body was erased (`inbox purge`, `buyers forget`); the body is then empty.
+    /// Absent from JSON until then, so the documented fields of a row stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_purged_at: Option<DateTime<Utc>>,
 }
 

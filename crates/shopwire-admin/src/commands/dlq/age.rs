@@ -1,5 +1,5 @@
 //! Ages on the command line — `30d`, `12h`, `90m`, `45s`, `2w` — shared by
-//! `dlq purge --older-than` and `events replay --since`.
+//! `dlq purge --older-than`, `events replay --since` and `inbox purge --processed-older-than`.
 
 use std::fmt;
 use std::str::FromStr;

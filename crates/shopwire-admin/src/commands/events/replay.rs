@@ -15,6 +15,7 @@ use shopwire_queue::replay::queue_of;
 use crate::commands::Ctx;
 use crate::commands::dlq::age::Age;
 use crate::commands::dlq::replay::{self, Item, Outcome, Pusher, Report};
+use crate::output::time;
 
 /// Which deliveries to replay.
 #[derive(Debug)]
@@ -41,6 +42,12 @@ pub async fn run(selection: Selection, dry_run: bool, ctx: &Ctx) -> anyhow::Resu
                 .await
                 .context("failed to read the delivery")?
                 .with_context(|| format!("no inbox event {id}"))?;
+            if let Some(at) = row.body_purged_at {
+                anyhow::bail!(
+                    "inbox event {id} cannot be replayed: its body was purged at {}",
+                    time(&at)
+                );
+            }
             let now = inbox::db_now(&pool)
                 .await
                 .context("failed to read the time")?;
@@ -67,6 +74,9 @@ pub async fn run(selection: Selection, dry_run: bool, ctx: &Ctx) -> anyhow::Resu
         let items = rows
             .iter()
             .map(|row| match row.status.as_str() {
+                _ if row.body_purged_at.is_some() => {
+                    item(row, Outcome::Skipped, Some(PURGED.to_owned()))
+                }
                 "rejected" => item(row, Outcome::Skipped, Some(skip_reason(Some("rejected")))),
                 _ => item(row, Outcome::WouldReplay, None),
             })
@@ -77,6 +87,11 @@ pub async fn run(selection: Selection, dry_run: bool, ctx: &Ctx) -> anyhow::Resu
     let bar = replay::progress(ctx, rows.len());
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
+        if row.body_purged_at.is_some() {
+            items.push(item(row, Outcome::Skipped, Some(PURGED.to_owned())));
+            bar.inc(1);
+            continue;
+        }
         let mut tx = pool
             .begin()
             .await
@@ -113,6 +128,9 @@ fn queue_name(id: InboxId, provider: &str) -> String {
     };
     queue_of(&target).map_or_else(|| provider.to_owned(), |q| q.as_str().to_owned())
 }
+
+/// Why a delivery whose body was purged is not replayed (`requeue` refuses it too).
+const PURGED: &str = "its body was purged";
 
 /// Why a row in `status` was not reset.
 fn skip_reason(status: Option<&str>) -> String {

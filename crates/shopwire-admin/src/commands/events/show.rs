@@ -15,7 +15,8 @@ pub struct EventDetail {
     /// The inbox row.
     #[serde(flatten)]
     pub row: InboxRow,
-    /// The body as text, or `None` when it is not valid UTF-8.
+    /// The body as text, or `None` when it is not valid UTF-8 or was purged
+    /// (`body_purged_at`).
     pub body: Option<String>,
     /// The body's length in bytes.
     pub body_bytes: usize,
@@ -95,10 +96,11 @@ pub async fn run(id: InboxId, ctx: &crate::commands::Ctx) -> anyhow::Result<()> 
         .await
         .with_context(read)?
         .unwrap_or_default();
+    let purged = row.body_purged_at.is_some();
     let detail = EventDetail {
         row,
         body_bytes: body.len(),
-        body: String::from_utf8(body).ok(),
+        body: String::from_utf8(body).ok().filter(|_| !purged),
         caused: caused(&pool, id).await.with_context(read)?,
     };
     ctx.out.either(&detail, || human(&detail))
@@ -161,10 +163,19 @@ fn human(detail: &EventDetail) -> String {
             or_dash(row.last_error.as_deref()),
         ],
     );
-    text.push_str(&format!("\nBODY ({} bytes)\n", detail.body_bytes));
-    match &detail.body {
-        Some(body) => text.push_str(body),
-        None => text.push_str("(not UTF-8)"),
+    match (&row.body_purged_at, &detail.body) {
+        (Some(at), _) => text.push_str(&format!(
+            "\nBODY purged at {} (retention); the delivery's record is kept",
+            time(at)
+        )),
+        (None, Some(body)) => {
+            text.push_str(&format!("\nBODY ({} bytes)\n", detail.body_bytes));
+            text.push_str(body);
+        }
+        (None, None) => {
+            text.push_str(&format!("\nBODY ({} bytes)\n", detail.body_bytes));
+            text.push_str("(not UTF-8)");
+        }
     }
     text.push_str("\n\nCAUSED\n");
     section(&mut text, "messages", &detail.caused.messages);
