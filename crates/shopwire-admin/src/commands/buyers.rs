@@ -1,10 +1,11 @@
 //! `buyers block|unblock|list`: the block list; a blocked buyer's claims end `blocked`
-//! (docs/contract.md §9).
+//! (docs/contract.md §9). `buyers forget`: erase one buyer's personal data (issue #11).
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde::Serialize;
 use shopwire_core::db::buyers::{self, BlockedBuyer};
+use shopwire_core::db::retention::forget::{self, Footprint, ForgetError};
 
 use crate::output::{Tabular, or_dash, time};
 
@@ -32,6 +33,22 @@ enum BuyersCommand {
     },
     /// Every blocked buyer, most recently blocked first.
     List,
+    /// Erase a buyer's personal data, keeping orders' money and stock history: the handle
+    /// becomes one pseudonym (`forgotten-` and 12 hex digits of its SHA-256) on their
+    /// messages, claims and waitlist places, orders, carts, block and outbox events, so
+    /// counts and per-buyer limits still group; message texts and DM conversation ids are
+    /// cleared and the bodies of their deliveries purged. Orders keep totals, currency,
+    /// quantities, statuses and SKUs; reservations and stock are untouched. A blocked buyer's
+    /// block is kept under the pseudonym (their past claims stay refused), which no longer
+    /// matches the handle: to refuse the account's future claims, block the handle again.
+    /// Without --yes, says what it would change.
+    Forget {
+        /// The buyer's platform user id.
+        handle: String,
+        /// Confirm the erasure (one transaction).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// What `buyers block` prints: the block, and whether it was there before.
@@ -96,6 +113,9 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
                 format!("{buyer} unblocked")
             })
         }
+        BuyersCommand::Forget { handle, yes } => {
+            forget_buyer(ctx, checked_buyer(&handle)?, yes).await
+        }
         BuyersCommand::List => {
             let pool = ctx.pool().await?;
             let rows = buyers::list(&pool)
@@ -104,6 +124,48 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
             ctx.out.list(&rows)
         }
     }
+}
+
+async fn forget_buyer(ctx: &super::Ctx, buyer: &str, yes: bool) -> anyhow::Result<()> {
+    let pool = ctx.pool().await?;
+    if !yes {
+        let found = forget::footprint(&pool, buyer)
+            .await
+            .with_context(|| format!("failed to look for `{buyer}`"))?;
+        if found.is_empty() {
+            bail!("{}", ForgetError::Unknown(buyer.to_owned()));
+        }
+        bail!(
+            "refusing to forget `{buyer}` without --yes (it would change {}{})",
+            counts(&found),
+            match found.in_flight {
+                0 => String::new(),
+                n => format!("; {n} of their deliveries are still in flight and must settle first"),
+            }
+        );
+    }
+    let forgotten = match forget::forget(&pool, buyer).await {
+        Ok(forgotten) => forgotten,
+        Err(ForgetError::Db(e)) => {
+            return Err(anyhow::Error::new(e).context(format!("failed to forget `{buyer}`")));
+        }
+        Err(refused) => bail!("{refused}"),
+    };
+    ctx.out.either(&forgotten, || {
+        format!(
+            "forgot {buyer}: now {} ({})",
+            forgotten.pseudonym,
+            counts(&forgotten.changed)
+        )
+    })
+}
+
+/// `N messages, N claims, …` of a footprint.
+fn counts(f: &Footprint) -> String {
+    format!(
+        "{} messages, {} claims, {} orders, {} carts, {} blocks, {} outbox events, {} inbox bodies",
+        f.messages, f.claims, f.orders, f.carts, f.buyer_blocks, f.outbox_events, f.inbox_bodies
+    )
 }
 
 /// The buyer id as stored (1 to 256 characters).
