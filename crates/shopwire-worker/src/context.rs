@@ -76,6 +76,9 @@ pub struct JobContext {
     /// flush (`shopwire_core::db::lazy_relaxed_pool`): a delivery's claim and result are
     /// safe to lose (it is sent again), and an fsync per statement was most of its time.
     pub outbound_pool: PgPool,
+    /// `INBOX_RETENTION_DAYS`: the sweeper purges the bodies of deliveries settled longer
+    /// ago than this (at most hourly); `None` keeps them.
+    pub inbox_retention: Option<Duration>,
 }
 
 impl JobContext {
@@ -130,6 +133,10 @@ impl JobContext {
             },
             outbound_pool,
             hold_reminder: settings.outbound.hold_reminder,
+            inbox_retention: settings
+                .edge
+                .inbox_retention_days
+                .map(|days| Duration::from_secs(u64::from(days) * 86_400)),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Periodic housekeeping: re-enqueue what Redis lost, release expired reservations, trim
-//! finished task keys, publish queue gauges.
+//! finished task keys, publish queue gauges, and (with `INBOX_RETENTION_DAYS`) purge the
+//! bodies of settled deliveries at most hourly.
 //!
 //! The sweeper is why a flushed or restarted Redis loses nothing: any delivery that is not
 //! finished and has not been (re-)enqueued for `SWEEP_AFTER_SECS` is pushed again. It is
@@ -7,9 +8,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use shopwire_core::db::lease::{self, JobTable};
+use shopwire_core::db::retention::{self, Purged};
 use shopwire_core::db::{inbox, jobs};
 use shopwire_core::domain::Provider;
 use shopwire_core::jobs::{InboxJob, JobRef, OutboundJob, Queue};
@@ -40,6 +42,7 @@ pub async fn run(
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut retention_clock = RetentionClock::default();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -53,8 +56,65 @@ pub async fn run(
         lapse_holds(&ctx).await;
         remind_expiring_holds(&ctx).await;
         allocate_stranded(&ctx).await;
+        if ctx.inbox_retention.is_some()
+            && retention_clock.due(Instant::now())
+            && purge_retained_bodies(&ctx).await.is_none()
+        {
+            retention_clock.retry_next_tick();
+        }
         if let Err(e) = publish_gauges(&ctx).await {
             tracing::debug!(error = %e, "could not read queue gauges");
+        }
+    }
+}
+
+/// The periodic purge runs at most this often.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3_600);
+
+/// When the periodic purge last ran: it is due on the first tick, then once per
+/// [`RETENTION_EVERY`].
+#[derive(Debug, Default)]
+pub struct RetentionClock {
+    last: Option<Instant>,
+}
+
+impl RetentionClock {
+    /// True (and counted as a run at `now`) when the purge should run at `now`.
+    pub fn due(&mut self, now: Instant) -> bool {
+        match self.last {
+            Some(last) if now.saturating_duration_since(last) < RETENTION_EVERY => false,
+            _ => {
+                self.last = Some(now);
+                true
+            }
+        }
+    }
+
+    /// The run failed: try again on the next tick rather than in an hour.
+    pub fn retry_next_tick(&mut self) {
+        self.last = None;
+    }
+}
+
+/// With `INBOX_RETENTION_DAYS` set, purge the bodies of deliveries settled longer ago (the
+/// core function `shopwire-admin inbox purge` calls); `None` when it is unset or the purge
+/// failed (logged).
+pub async fn purge_retained_bodies(ctx: &JobContext) -> Option<Purged> {
+    let older_than = ctx.inbox_retention?;
+    match retention::purge_settled(&ctx.pool, older_than).await {
+        Ok(purged) => {
+            if purged.bodies > 0 {
+                tracing::info!(
+                    bodies = purged.bodies,
+                    messages = purged.messages,
+                    "purged the bodies of settled deliveries past INBOX_RETENTION_DAYS"
+                );
+            }
+            Some(purged)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not purge settled inbox bodies; will retry");
+            None
         }
     }
 }
@@ -198,4 +258,25 @@ async fn publish_gauges(ctx: &JobContext) -> anyhow::Result<()> {
         .unwrap_or(0);
     metrics::gauge!(OLDEST_PENDING_SECONDS).set(oldest as f64);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_retention_purge_is_due_at_once_then_once_an_hour_or_again_after_a_failure() {
+        let start = Instant::now();
+        let mut clock = RetentionClock::default();
+        assert!(clock.due(start), "the first tick purges");
+        assert!(!clock.due(start + Duration::from_secs(5)));
+        assert!(!clock.due(start + RETENTION_EVERY - Duration::from_secs(1)));
+        assert!(
+            clock.due(start + RETENTION_EVERY),
+            "an hour later it is due again"
+        );
+        assert!(!clock.due(start + RETENTION_EVERY + Duration::from_secs(1)));
+        clock.retry_next_tick();
+        assert!(clock.due(start + RETENTION_EVERY + Duration::from_secs(2)));
+    }
 }

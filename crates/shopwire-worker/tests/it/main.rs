@@ -15,6 +15,7 @@ mod private_redis;
 mod processing;
 mod replies;
 mod resilience;
+mod retention;
 mod retry_timing;
 mod stripe_events;
 mod stripe_lifecycle;
