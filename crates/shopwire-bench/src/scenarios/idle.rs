@@ -10,6 +10,8 @@
 //! 4. Re-opening stops; the harness waits up to the header timeout plus `--grace-secs` for the
 //!    server to close the rest, then lets go. Every idle connection (first or re-opened) must
 //!    have been closed by the server within that long of its opening.
+//! 5. The measurement without idle connections once more (`after_*`): on a shared 2-core box
+//!    either one may be the noisier, and the table compares against the better of the two.
 //!
 //! The web's open file descriptors (`/proc/PID/fd`) are sampled throughout, its VmHWM read at
 //! the end (`--web-pid`).
@@ -81,6 +83,8 @@ pub async fn run(args: IdleArgs) -> anyhow::Result<()> {
     let all_closed = holders.wait_closed(deadline).await;
     let fds_after = web_fds(args.web_pid);
     let (records, connect_errors) = holders.release().await;
+    eprintln!("idle: without idle connections again");
+    let after = Phases::measure(&engine, &signers, &run, "a", &args).await;
 
     let mut report = Report::new("idle", "web");
     report
@@ -96,6 +100,7 @@ pub async fn run(args: IdleArgs) -> anyhow::Result<()> {
         .field("all_opened", all_open);
     without.report(&mut report, "base_", "without idle");
     with.report(&mut report, "idle_", "with idle held");
+    after.report(&mut report, "after_", "without, after");
     connections(&mut report, &records, deadline, all_closed);
     report
         .field("held_min", held.min.map(|v| v as u64))
