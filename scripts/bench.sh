@@ -20,9 +20,18 @@
 # and times each claim row from its commit to its arrival at every viewer; the console's
 # VmRSS is sampled during the run and its VmHWM read at the end.
 #
+# Idle (issue #11): a fresh release shopwire-web per repeat on IDLE_WEB_PORT with
+# HTTP_HEADER_TIMEOUT_SECS=IDLE_HEADER_TIMEOUT_SECS. Signed deliveries, each on a new
+# connection, at IDLE_RATE for IDLE_SECS and then a burst of IDLE_BURST_SECS at
+# INGEST_CONCURRENCY senders; then IDLE_CONNECTIONS idle connections are opened (half silent,
+# half trickling a header 1 byte/s), held (re-opened when the server closes one), and the same
+# measured again; finally how many the server closed within the header timeout + 2 s. Needs
+# ~IDLE_CONNECTIONS + 500 file descriptors per process: the script raises the soft limit
+# (ulimit -n) to the hard limit when it is below 8000, and stops if that is still too few.
+#
 # Environment (all optional):
 #   REPEATS=3            runs per scenario; the table shows medians
-#   SCENARIOS=all        or a comma list of: ingest e2e hot-sku spread outbound console pgbench
+#   SCENARIOS=all        or a comma list of: ingest e2e hot-sku spread outbound console idle pgbench
 #                        (only the binaries the chosen scenarios run are built and started)
 #   QUICK=0|1            short runs (2 s loads, 2 s pgbench, smaller spread run)
 #   BUILD=1|0            0: skip `cargo build --release`, use the binaries in target/release
@@ -35,11 +44,13 @@
 #   CONSOLE_VIEWERS=50  CONSOLE_RATE=200  CONSOLE_SECS=20 (QUICK=1: 5)  open live pages, claims/s, seconds
 #   CONSOLE_SKUS=10  CONSOLE_STOCK=100   the live's lineup: claims round-robin over SKUs × units
 #   CONSOLE_PASSWORD=bench-console-password   the console's sign-in password (console and harness)
+#   IDLE_CONNECTIONS=1500  IDLE_RATE=20  IDLE_SECS=15 (QUICK=1: 5)  IDLE_BURST_SECS=3 (QUICK=1: 2)
+#   IDLE_HEADER_TIMEOUT_SECS=5  the idle web's HTTP_HEADER_TIMEOUT_SECS (short, so the run sees it)
 #   CLAIM_ORDER_WINDOW_MS=300  the worker's fairness window; the e2e targets are window + 25 / 150 ms
 #   WAITLIST_MAX=50      the worker's waitlist per variant: in hot-sku the 50 losers after the 50
 #                        holders are waitlisted and the other 400 sold out (both are decisions)
 #   BENCH_RUST_LOG=warn  log filter for web and worker
-#   WEB_PORT=18080  WORKER_PORT=18091  CEILING_PORT=18090  CONSOLE_PORT=18081
+#   WEB_PORT=18080  WORKER_PORT=18091  CEILING_PORT=18090  CONSOLE_PORT=18081  IDLE_WEB_PORT=18082
 # Output: bench/results/latest.md (also printed) and bench/results/latest.jsonl (raw runs).
 set -euo pipefail
 
@@ -70,13 +81,19 @@ CONSOLE_VIEWERS="${CONSOLE_VIEWERS:-50}"
 CONSOLE_RATE="${CONSOLE_RATE:-200}"
 CONSOLE_SKUS="${CONSOLE_SKUS:-10}"
 CONSOLE_STOCK="${CONSOLE_STOCK:-100}"
+IDLE_WEB_PORT="${IDLE_WEB_PORT:-18082}"
+IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-1500}"
+IDLE_RATE="${IDLE_RATE:-20}"
+IDLE_HEADER_TIMEOUT_SECS="${IDLE_HEADER_TIMEOUT_SECS:-5}"
 
 if [[ "$QUICK" == 1 ]]; then
   LOAD_SECS=2 WARMUP=200 PGBENCH_SECS=2 SPREAD_BUYERS=1000
   CONSOLE_SECS="${CONSOLE_SECS:-5}"
+  IDLE_SECS="${IDLE_SECS:-5}" IDLE_BURST_SECS="${IDLE_BURST_SECS:-2}"
 else
   LOAD_SECS=10 WARMUP=2000 PGBENCH_SECS=10 SPREAD_BUYERS=4000
   CONSOLE_SECS="${CONSOLE_SECS:-20}"
+  IDLE_SECS="${IDLE_SECS:-15}" IDLE_BURST_SECS="${IDLE_BURST_SECS:-3}"
 fi
 
 [[ "$REPEATS" =~ ^[1-9][0-9]*$ ]] || die "REPEATS must be a positive integer, not '$REPEATS'"
@@ -84,18 +101,21 @@ fi
 [[ "$CLAIM_ORDER_WINDOW_MS" =~ ^[0-9]+$ ]] || die "CLAIM_ORDER_WINDOW_MS must be a number of milliseconds"
 [[ "$WAITLIST_MAX" =~ ^[0-9]+$ ]] || die "WAITLIST_MAX must be a non-negative integer"
 [[ "$OUTBOUND_BACKLOG" =~ ^[1-9][0-9]*$ ]] || die "OUTBOUND_BACKLOG must be a positive integer"
-for v in CONSOLE_VIEWERS CONSOLE_RATE CONSOLE_SECS CONSOLE_SKUS CONSOLE_STOCK; do
+for v in CONSOLE_VIEWERS CONSOLE_RATE CONSOLE_SECS CONSOLE_SKUS CONSOLE_STOCK \
+  IDLE_CONNECTIONS IDLE_RATE IDLE_SECS IDLE_BURST_SECS IDLE_HEADER_TIMEOUT_SECS; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
 for s in ${SCENARIOS//,/ }; do
-  case "$s" in all | ingest | e2e | hot-sku | spread | outbound | console | pgbench) ;;
-  *) die "SCENARIOS: unknown scenario '$s' (all, ingest, e2e, hot-sku, spread, outbound, console, pgbench)" ;;
+  case "$s" in all | ingest | e2e | hot-sku | spread | outbound | console | idle | pgbench) ;;
+  *) die "SCENARIOS: unknown scenario '$s' (all, ingest, e2e, hot-sku, spread, outbound, console, idle, pgbench)" ;;
   esac
 done
 want() { [[ ",$SCENARIOS," == *",all,"* || ",$SCENARIOS," == *",$1,"* ]]; }
 # Which servers the chosen scenarios run against (admin migrates, bench measures: always).
-need_web=0 need_worker=0 need_console=0
-if want ingest || want e2e || want hot-sku || want spread || want outbound; then need_web=1; fi
+# The shared web serves the first five; idle starts a web of its own.
+need_web=0 need_shared_web=0 need_worker=0 need_console=0
+if want ingest || want e2e || want hot-sku || want spread || want outbound; then need_shared_web=1; fi
+if ((need_shared_web)) || want idle; then need_web=1; fi
 if want e2e || want hot-sku || want spread || want outbound; then need_worker=1; fi
 if want console; then need_console=1; fi
 binaries=(shopwire-admin shopwire-bench)
@@ -113,11 +133,31 @@ psql "$PG_BASE_URL/postgres" -tAc 'select 1' >/dev/null 2>&1 ||
 [[ "$(redis-cli -u "$REDIS_URL" ping 2>/dev/null)" == PONG ]] ||
   die "Redis does not answer at $(mask_url "$REDIS_URL"); start it or set REDIS_URL"
 
-for port in "$WEB_PORT" "$WORKER_PORT" "$CEILING_PORT" "$CONSOLE_PORT"; do
+for port in "$WEB_PORT" "$WORKER_PORT" "$CEILING_PORT" "$CONSOLE_PORT" "$IDLE_WEB_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-    die "port $port is already in use (a server left from an earlier run?); free it or set WEB_PORT/WORKER_PORT/CEILING_PORT/CONSOLE_PORT"
+    die "port $port is already in use (a server left from an earlier run?); free it or set WEB_PORT/WORKER_PORT/CEILING_PORT/CONSOLE_PORT/IDLE_WEB_PORT"
   fi
 done
+
+# File descriptors: the idle scenario holds IDLE_CONNECTIONS sockets in the harness and as many
+# in the web, each process under this shell's soft limit, which the servers inherit.
+fd_wanted=8000
+fd_soft="$(ulimit -Sn)"
+fd_hard="$(ulimit -Hn)"
+if [[ "$fd_soft" != unlimited ]] && ((fd_soft < fd_wanted)); then
+  if ulimit -Sn "$fd_hard" 2>/dev/null; then
+    log "file descriptors: raised the soft limit (ulimit -n) from $fd_soft to the hard limit $fd_hard"
+  else
+    warn "file descriptors: could not raise the soft limit (ulimit -n $fd_soft) to the hard limit $fd_hard"
+  fi
+  fd_soft="$(ulimit -Sn)"
+  if [[ "$fd_soft" != unlimited ]] && ((fd_soft < fd_wanted)); then
+    warn "file descriptors: the soft limit is $fd_soft, below $fd_wanted, and the hard limit ($fd_hard) does not allow more; raise it (e.g. 'ulimit -Hn 65536' as root, or LimitNOFILE=) for the idle scenario"
+  fi
+fi
+if want idle && [[ "$fd_soft" != unlimited ]] && ((fd_soft < IDLE_CONNECTIONS + 500)); then
+  die "file descriptors: ulimit -n is $fd_soft; the idle scenario needs at least IDLE_CONNECTIONS + 500 = $((IDLE_CONNECTIONS + 500)) per process (hard limit $fd_hard): raise the hard limit or lower IDLE_CONNECTIONS"
+fi
 
 results=bench/results
 mkdir -p "$results"
@@ -232,9 +272,9 @@ flush_redis
 "$bin/shopwire-admin" migrate >"$work/migrate.log" 2>&1 || die "migrations failed (log: $work/migrate.log)"
 
 want ingest && start ceiling "$bin/shopwire-bench" ceiling-server --port "$CEILING_PORT"
-((need_web)) && start web "$bin/shopwire-web"
+((need_shared_web)) && start web "$bin/shopwire-web"
 want ingest && wait_ready ceiling "http://127.0.0.1:$CEILING_PORT/ready"
-((need_web)) && wait_ready web "http://127.0.0.1:$WEB_PORT/ready"
+((need_shared_web)) && wait_ready web "http://127.0.0.1:$WEB_PORT/ready"
 web="http://127.0.0.1:$WEB_PORT"
 ceiling="http://127.0.0.1:$CEILING_PORT"
 
@@ -315,6 +355,23 @@ if want console; then
   done
 fi
 
+# --- Idle connections: a fresh web per repeat with a short header timeout, 1,500 held -------
+if want idle; then
+  for ((r = 1; r <= REPEATS; r++)); do
+    reset_db
+    start "idle_web$r" env PORT="$IDLE_WEB_PORT" HTTP_HEADER_TIMEOUT_SECS="$IDLE_HEADER_TIMEOUT_SECS" \
+      "$bin/shopwire-web"
+    idle_web_pid="${pids[-1]}"
+    wait_ready "idle_web$r" "http://127.0.0.1:$IDLE_WEB_PORT/ready"
+    bench "idle $IDLE_CONNECTIONS held, @$IDLE_RATE/s + burst #$r" idle \
+      --url "http://127.0.0.1:$IDLE_WEB_PORT" --web-pid "$idle_web_pid" --idle "$IDLE_CONNECTIONS" \
+      --rate "$IDLE_RATE" --duration "$IDLE_SECS" --burst-concurrency "$INGEST_CONCURRENCY" \
+      --burst-secs "$IDLE_BURST_SECS" --header-timeout-secs "$IDLE_HEADER_TIMEOUT_SECS"
+    kill "$idle_web_pid" 2>/dev/null || true
+    wait "$idle_web_pid" 2>/dev/null || true
+  done
+fi
+
 # --- pgbench reference: bare SELECT … FOR UPDATE + UPDATE + INSERT, hot row and spread rows ---
 want pgbench && psql "$DATABASE_URL" -q -f bench/pgbench/setup.sql >/dev/null
 for ((r = 1; r <= REPEATS; r++)); do
@@ -372,6 +429,13 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
       "$CONSOLE_VIEWERS"
     printf '  the harness at %s/s for %s s over %s SKUs × %s units (WAITLIST_MAX=%s), timed commit → each viewer\n' \
       "$CONSOLE_RATE" "$CONSOLE_SECS" "$CONSOLE_SKUS" "$CONSOLE_STOCK" "$WAITLIST_MAX"
+  fi
+  if want idle; then
+    printf -- '- Idle: a fresh shopwire-web per run with HTTP_HEADER_TIMEOUT_SECS=%s; %s idle connections\n' \
+      "$IDLE_HEADER_TIMEOUT_SECS" "$IDLE_CONNECTIONS"
+    printf '  (half silent, half trickling 1 B/s, re-opened when closed); deliveries on new connections at\n'
+    printf '  %s/s for %s s and a %s s burst of %s senders, without then with them; ulimit -n %s (hard %s)\n' \
+      "$IDLE_RATE" "$IDLE_SECS" "$IDLE_BURST_SECS" "$INGEST_CONCURRENCY" "$fd_soft" "$fd_hard"
   fi
   printf -- '- Load generator, servers, Postgres and Redis on the same machine; shared machines are noisy:\n'
   printf '  compare ratios from the same run, not absolute figures across runs.\n\n'
