@@ -24,6 +24,16 @@ pub fn code_position(text: &str, code: &str) -> Option<usize> {
     find_code(&fold(text), &fold(code))
 }
 
+/// True when any of `codes` appears in `text` as a whole code ([`code_position`]). The
+/// text is folded once, however many codes are looked for (folding it per code made the
+/// worker's "does this message name a code?" check cost codes × length).
+pub fn names_any_code<'a>(text: &str, codes: impl IntoIterator<Item = &'a str>) -> bool {
+    let folded = fold(text);
+    codes
+        .into_iter()
+        .any(|code| find_code(&folded, &fold(code)).is_some())
+}
+
 /// The share (0–1) of `title`'s significant words (3+ letters, not stopwords) that `text`
 /// names, forgiving repeated letters, plurals and one typo in a long word.
 pub fn title_share(title: &str, text: &str) -> f32 {
