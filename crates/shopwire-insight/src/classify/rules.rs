@@ -13,6 +13,33 @@
 mod matching;
 mod spelling;
 
+/// Steps of work on this thread: cue candidates tried, tokens and hits scanned for context,
+/// spelling candidates weighed. Counted in tests only (a no-op otherwise), so a test can
+/// show the work grows linearly with a message's length without timing anything.
+#[cfg(test)]
+mod work {
+    use std::cell::Cell;
+
+    thread_local! {
+        static STEPS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub(super) fn step() {
+        STEPS.with(|steps| steps.set(steps.get() + 1));
+    }
+
+    /// The steps counted since the last call.
+    pub(super) fn take() -> u64 {
+        STEPS.with(|steps| steps.replace(0))
+    }
+}
+
+#[cfg(not(test))]
+mod work {
+    #[inline(always)]
+    pub(super) fn step() {}
+}
+
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::LazyLock;
@@ -106,13 +133,18 @@ impl Lexicon {
     fn weigh(&self, msg: &Message, hits: &[Hit]) -> [f32; 5] {
         let mut totals = [0.0; 5];
         totals[slot(Intent::Other)] = OTHER_PRIOR;
-        let has = |role: Role| hits.iter().any(|h| self.cues[h.cue].role == role);
+        let has = |role: Role| {
+            hits.iter()
+                .inspect(|_| work::step())
+                .any(|h| self.cues[h.cue].role == role)
+        };
         let conditional = has(Role::Conditional) || has(Role::Hypothetical);
         let tentative = has(Role::Tentative);
         let mut seen = HashSet::new();
         let mut asked = false;
         let mut links = Vec::new();
         for hit in hits {
+            work::step();
             let cue = &self.cues[hit.cue];
             // A cue repeated ("🔥🔥🔥", "mine mine") counts once.
             let first = seen.insert(hit.cue);
@@ -210,6 +242,7 @@ impl Lexicon {
             .enumerate()
             .rev()
             .take_while(|(_, t)| t.clause == clause)
+            .inspect(|_| work::step())
             .filter(|(_, t)| !self.clitics.contains(&t.text))
             .take(2)
             .any(|(j, t)| {
@@ -225,7 +258,7 @@ impl Lexicon {
     /// about ("how do I return it?").
     fn supposed(&self, hit: &Hit, hits: &[Hit], tokens: &[Token]) -> bool {
         let clause = tokens[hit.start].clause;
-        hits.iter().any(|other| {
+        hits.iter().inspect(|_| work::step()).any(|other| {
             matches!(
                 self.cues[other.cue].role,
                 Role::Conditional | Role::Procedure
@@ -244,6 +277,7 @@ impl Lexicon {
             .enumerate()
             .rev()
             .take_while(|(_, t)| t.clause == clause)
+            .inspect(|_| work::step())
             .any(|(j, t)| {
                 self.negators.contains(&t.text)
                     && !(t.text == "no"
@@ -257,7 +291,7 @@ impl Lexicon {
     /// "cuánto dura el link?", not "where's the link?".
     fn link_asked_about(&self, hit: &Hit, hits: &[Hit], tokens: &[Token]) -> bool {
         let clause = tokens[hit.start].clause;
-        hits.iter().any(|other| {
+        hits.iter().inspect(|_| work::step()).any(|other| {
             let cue = &self.cues[other.cue];
             matches!(cue.role, Role::Intent(Intent::Question) | Role::Procedure)
                 && tokens[other.start].clause == clause
@@ -269,7 +303,7 @@ impl Lexicon {
     /// sold out", "no thanks, I have the link".
     fn link_declined(&self, hit: &Hit, hits: &[Hit], tokens: &[Token]) -> bool {
         let clause = tokens[hit.start].clause;
-        hits.iter().any(|other| {
+        hits.iter().inspect(|_| work::step()).any(|other| {
             let cue = &self.cues[other.cue];
             cue.role == Role::Intent(Intent::Other)
                 && cue.weight >= 1.2
@@ -284,6 +318,7 @@ impl Lexicon {
             .iter()
             .rev()
             .take_while(|t| t.clause == clause)
+            .inspect(|_| work::step())
             .any(|t| self.link_acknowledged.contains(&t.text))
     }
 
@@ -292,7 +327,7 @@ impl Lexicon {
     /// that is what a how-to question asks about ("how do I claim one?").
     fn withdrawn(&self, hit: &Hit, hits: &[Hit], tokens: &[Token]) -> bool {
         let clause = tokens[hit.start].clause;
-        hits.iter().any(|other| {
+        hits.iter().inspect(|_| work::step()).any(|other| {
             let cue = &self.cues[other.cue];
             let how_to = cue.role == Role::Procedure
                 && other.end <= hit.start

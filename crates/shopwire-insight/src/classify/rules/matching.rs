@@ -192,6 +192,7 @@ impl Lexicon {
                 .flatten()
                 .chain(&self.wildcard_first);
             let best = candidates
+                .inspect(|_| super::work::step())
                 .filter(|&&cue| self.matches(cue, tokens, at))
                 .map(|&cue| Hit {
                     cue,

@@ -135,6 +135,7 @@ impl Speller {
         let mut out = Vec::with_capacity(msg.tokens.len());
         let mut fixes = Vec::new();
         for token in std::mem::take(&mut msg.tokens) {
+            super::work::step();
             if token.kind != Kind::Word || self.is_known(&token.text) {
                 out.push(token);
                 continue;
@@ -191,6 +192,7 @@ impl Speller {
         let mut tied = false;
         for key in keys(&folded) {
             for &id in self.index.get(&key).into_iter().flatten() {
+                super::work::step();
                 let Some(cost) = slip(&folded, &self.folded[id as usize]) else {
                     continue;
                 };

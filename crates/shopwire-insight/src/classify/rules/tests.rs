@@ -286,8 +286,28 @@ fn short_praise_is_feedback() {
     );
 }
 
+/// The steps [`work`] counts for classifying `text`.
+fn work_for(rules: &RuleClassifier, text: &str) -> u64 {
+    work::take();
+    rules.classify(text);
+    work::take()
+}
+
+/// Eight times the message is at most eight times the work: true of any work `a + b·n`
+/// (a, b ≥ 0), false of a quadratic `c·n²` (64 times) once `n` is past a few repeats.
+#[track_caller]
+fn assert_linear(rules: &RuleClassifier, unit: &str, repeats: usize) {
+    let once = work_for(rules, &unit.repeat(repeats));
+    let eight = work_for(rules, &unit.repeat(8 * repeats));
+    assert!(
+        eight <= 8 * once,
+        "{unit:?}: {once} steps for {repeats} repeats, {eight} for {}",
+        8 * repeats
+    );
+}
+
 #[test]
-fn long_messages_take_time_linear_in_their_length() {
+fn long_messages_take_work_linear_in_their_length() {
     let rules = RuleClassifier::new();
     // Each of these once took time quadratic in the number of repeats.
     for unit in [
@@ -298,15 +318,35 @@ fn long_messages_take_time_linear_in_their_length() {
         "broken ",
         "sold? ",
         "link ",
+        "no lo quiero ",
+        "i want it but ",
+        "if i take it, ",
+        "how do i buy ",
+        "iwant ",
     ] {
-        let text = unit.repeat(48_000 / unit.len());
-        let started = std::time::Instant::now();
-        rules.classify(&text);
-        let took = started.elapsed();
-        assert!(
-            took.as_secs() < 3,
-            "{unit:?} × {}: {took:?}",
-            text.len() / unit.len()
-        );
+        assert_linear(&rules, unit, 6_000 / unit.len());
+    }
+}
+
+#[test]
+fn the_work_counter_counts() {
+    let rules = RuleClassifier::new();
+    let short = work_for(&rules, "I'll take it");
+    assert!(short > 0);
+    assert!(work_for(&rules, &"I'll take it ".repeat(100)) > 10 * short);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn any_live_chat_grows_the_work_linearly(
+        unit in "(mine|me|lo|quiero|qiero|sold|link|no|not|if|si|but|broken|want|take|it|how|do|i|buy|refund|pls|talla|M|2|x2|🔥|😍|@ana|[?,.!¿]| ){1,12}",
+        repeats in 1usize..30,
+    ) {
+        let rules = RuleClassifier::new();
+        let once = work_for(&rules, &unit.repeat(repeats));
+        let eight = work_for(&rules, &unit.repeat(8 * repeats));
+        proptest::prop_assert!(eight <= 8 * once, "{:?}: {} then {}", unit, once, eight);
     }
 }
