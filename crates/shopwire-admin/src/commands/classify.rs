@@ -2,11 +2,15 @@
 //! (docs/contract.md §5).
 //!
 //! Needs no database. With the full environment it uses the configured classifier
-//! (`INTENT_CLASSIFIER`); without `DATABASE_URL` it uses the built-in rules.
+//! (`INTENT_CLASSIFIER`); without `DATABASE_URL` it uses the built-in rules. Each line is
+//! read as the worker reads a message: its first `MESSAGE_MAX_CHARS` characters (2000
+//! without the full environment), a NUL as U+FFFD ([`MessageText`]).
 
 use anyhow::Context;
 use serde::Serialize;
 use shopwire_core::config::Settings;
+use shopwire_core::domain::MessageText;
+use shopwire_core::domain::message_text::DEFAULT_MAX_CHARS;
 use shopwire_insight::classify::{Classifier, Intent, RuleClassifier};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -21,7 +25,7 @@ pub struct Args {
 /// One output line.
 #[derive(Debug, Serialize)]
 pub struct Line<'a> {
-    /// The input line.
+    /// The line as read: capped at `MESSAGE_MAX_CHARS` characters, a NUL as U+FFFD.
     pub text: &'a str,
     /// Its intent.
     pub intent: Intent,
@@ -45,6 +49,7 @@ pub async fn run(args: Args, settings: Option<&Settings>) -> anyhow::Result<()> 
         Some(settings) if !args.rules => Classifier::from_settings(settings),
         _ => Classifier::Rules(RuleClassifier::new()),
     };
+    let max_chars = settings.map_or(DEFAULT_MAX_CHARS, |s| s.edge.message_max_chars);
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdout = tokio::io::stdout();
     while let Some(line) = lines.next_line().await.context("failed to read stdin")? {
@@ -52,9 +57,10 @@ pub async fn run(args: Args, settings: Option<&Settings>) -> anyhow::Result<()> 
         if text.trim().is_empty() {
             continue;
         }
-        let class = classifier.classify(text).await;
+        let text = MessageText::new(text, max_chars);
+        let class = classifier.classify(text.as_str()).await;
         let mut json = serde_json::to_string(&Line {
-            text,
+            text: text.as_str(),
             intent: class.intent,
             score: class.score,
         })

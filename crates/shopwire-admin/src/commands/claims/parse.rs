@@ -8,11 +8,15 @@
 //! `MAX_CLAIM_QUANTITY` and `LIVE_LINEUP_ONLY`, as the worker reads a comment. Outcomes:
 //! `claim` (`sku` and `quantity` set), `needs_variant` (`quantity` set, `sku` null),
 //! `unmatched`, or `not_a_buy` (any other intent, or a buy below the threshold).
+//!
+//! Each line is read as the worker reads a message: its first `MESSAGE_MAX_CHARS`
+//! characters, a NUL as U+FFFD ([`MessageText`]); `text` is that.
 
 use anyhow::{Context, bail};
 use serde::Serialize;
 use shopwire_core::claims::{self, ClaimRules, Reading};
 use shopwire_core::db::claims::{live_context, reader_catalog};
+use shopwire_core::domain::MessageText;
 use shopwire_insight::classify::{Classifier, Intent, RuleClassifier};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -30,7 +34,7 @@ pub struct Args {
 /// One output line.
 #[derive(Debug, Serialize)]
 struct Line<'a> {
-    /// The input line.
+    /// The line as read: capped at `MESSAGE_MAX_CHARS` characters, a NUL as U+FFFD.
     text: &'a str,
     /// Its intent.
     intent: Intent,
@@ -84,11 +88,12 @@ pub async fn run(args: Args, ctx: &crate::commands::Ctx) -> anyhow::Result<()> {
         if text.trim().is_empty() {
             continue;
         }
-        let class = classifier.classify(text).await;
+        let text = MessageText::new(text, settings.edge.message_max_chars);
+        let class = classifier.classify(text.as_str()).await;
         let reading = (class.intent == Intent::Buy && class.score >= settings.buy_intent_threshold)
-            .then(|| claims::read(text, &catalog, &live, &rules));
+            .then(|| claims::read(text.as_str(), &catalog, &live, &rules));
         let mut json = serde_json::to_string(&Line {
-            text,
+            text: text.as_str(),
             intent: class.intent,
             score: class.score,
             sku: match &reading {
