@@ -88,9 +88,9 @@ impl App {
     ) -> anyhow::Result<()> {
         tracing::info!(port = self.port(), "shopwire-console listening");
         // Each request carries `ConnectInfo<SocketAddr>` (the sign-in limiter keys on it).
-        shopwire_http::serve(self.listener, self.router, self.serve, shutdown)
-            .await
-            .context("server error")
+        let served = shopwire_http::serve(self.listener, self.router, self.serve, shutdown).await;
+        self.state.ready.close().await;
+        served.context("server error")
     }
 }
 

@@ -60,6 +60,11 @@ impl ReadyProbe {
         })
     }
 
+    /// Close the probe's connection (at shutdown, so nothing holds the database open).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// The last answer if it is fresh, else a new probe (one at a time: callers that
     /// arrive during a probe wait for it and share its answer).
     pub async fn check(&self) -> Readiness {

@@ -17,6 +17,7 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,13 +25,14 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::Request;
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use shopwire_core::config::EdgeSettings;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
 /// Open connections refused because the server was at `HTTP_MAX_CONNECTIONS`.
@@ -67,7 +69,11 @@ pub async fn serve(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let builder = builder(options);
+    // hyper-util's auto builder ignores `http1_only` for upgradable connections and reads
+    // the protocol preface with no deadline, so HTTP/1.1-only serving uses hyper's own
+    // HTTP/1 builder.
+    let http1 = http1_builder(options);
+    let auto = options.allow_http2.then(|| auto_builder(options));
     let permits = Arc::new(Semaphore::new(options.max_connections));
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -89,32 +95,77 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut request: Request<Incoming>| {
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut request: Request<Incoming>| {
                 request.extensions_mut().insert(ConnectInfo(remote));
                 request
-            });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
-        metrics::gauge!(CONNECTIONS_OPEN).increment(1.0);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                // Header timeouts, resets and half-sent requests: the client's doing.
-                tracing::debug!(%remote, error = %e, "connection ended with an error");
+            },
+        ));
+        let io = TokioIo::new(stream);
+        match &auto {
+            None => {
+                let connection = http1.serve_connection(io, service);
+                spawn_watched(graceful.watch(connection), permit, remote);
             }
-            metrics::gauge!(CONNECTIONS_OPEN).decrement(1.0);
-            drop(permit);
-        });
+            Some(auto) => {
+                // The auto builder waits for the protocol preface with no deadline: a
+                // connection that sends nothing within the header timeout is closed here.
+                let (auto, watcher) = (auto.clone(), graceful.watcher());
+                let header_timeout = options.header_timeout;
+                spawn_watched(
+                    async move {
+                        let mut first = [0u8; 1];
+                        let spoke =
+                            tokio::time::timeout(header_timeout, io.inner().peek(&mut first)).await;
+                        if !matches!(spoke, Ok(Ok(n)) if n > 0) {
+                            return Ok(());
+                        }
+                        let connection = auto
+                            .serve_connection_with_upgrades(io, service)
+                            .into_owned();
+                        watcher.watch(connection).await
+                    },
+                    permit,
+                    remote,
+                );
+            }
+        }
     }
     drop(listener);
     graceful.shutdown().await;
     Ok(())
 }
 
-fn builder(options: ServeOptions) -> auto::Builder<TokioExecutor> {
+/// Run one connection to its end, counted and holding its slot.
+fn spawn_watched<C, E>(connection: C, permit: OwnedSemaphorePermit, remote: SocketAddr)
+where
+    C: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    metrics::gauge!(CONNECTIONS_OPEN).increment(1.0);
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            // Header timeouts, resets and half-sent requests: the client's doing.
+            tracing::debug!(%remote, error = %e, "connection ended with an error");
+        }
+        metrics::gauge!(CONNECTIONS_OPEN).decrement(1.0);
+        drop(permit);
+    });
+}
+
+/// HTTP/1.1 with hyper's timer, so the header timeout runs from the connection's first
+/// moment and again after every response.
+fn http1_builder(options: ServeOptions) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout);
+    builder
+}
+
+/// With `HTTP_ALLOW_HTTP2`: either protocol, told apart by the first bytes. HTTP/2 pings
+/// an idle connection and closes it when a ping goes unanswered for the header timeout.
+fn auto_builder(options: ServeOptions) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -125,11 +176,7 @@ fn builder(options: ServeOptions) -> auto::Builder<TokioExecutor> {
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(options.header_timeout))
         .keep_alive_timeout(options.header_timeout);
-    if options.allow_http2 {
-        builder
-    } else {
-        builder.http1_only()
-    }
+    builder
 }
 
 /// Accept errors other than a connection that died in the backlog mean the process is out

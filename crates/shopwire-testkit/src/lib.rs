@@ -1,6 +1,11 @@
 //! What every crate's integration tests need to reach the services a test owns: its own
 //! `#[sqlx::test]` database, the shared Redis, waiting for a condition with a deadline
-//! instead of sleeping, and the repository's `fixtures/`.
+//! instead of sleeping, the repository's `fixtures/`, and a [`SlowProxy`] to slow a
+//! service down.
+
+mod slow_proxy;
+
+pub use slow_proxy::SlowProxy;
 
 use std::future::Future;
 use std::path::PathBuf;

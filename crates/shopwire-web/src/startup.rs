@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
@@ -11,7 +12,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use shopwire_core::config::Settings;
 use shopwire_core::domain::Provider;
-use shopwire_http::ServeOptions;
+use shopwire_http::{ReadyProbe, ServeOptions};
 use shopwire_queue::QueueClient;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -28,6 +29,7 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     serve: ServeOptions,
+    ready: Arc<ReadyProbe>,
 }
 
 impl App {
@@ -60,6 +62,7 @@ impl App {
             .with_context(|| format!("failed to bind PORT {}", settings.port))?;
         Ok(App {
             listener,
+            ready: state.ready.clone(),
             router: router(state),
             serve: ServeOptions::from(&settings.edge),
         })
@@ -79,9 +82,9 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(port = self.port(), "shopwire-web listening");
-        shopwire_http::serve(self.listener, self.router, self.serve, shutdown)
-            .await
-            .context("server error")
+        let served = shopwire_http::serve(self.listener, self.router, self.serve, shutdown).await;
+        self.ready.close().await;
+        served.context("server error")
     }
 }
 

@@ -144,6 +144,7 @@ impl Worker {
             Err(e) => tracing::error!(error = %e, "health server panicked"),
             Ok(Ok(())) => {}
         }
+        self.ready.close().await;
         tracing::info!("shopwire-worker stopped");
         Ok(())
     }
