@@ -194,7 +194,9 @@ async fn cleartext_http2_is_refused_unless_configured(pool: PgPool) {
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
     let silent = idle(addr(&app)).await;
     assert!(
-        closed_by_server(silent, HEADER_TIMEOUT + SLACK).await.is_some(),
+        closed_by_server(silent, HEADER_TIMEOUT + SLACK)
+            .await
+            .is_some(),
         "a silent connection is closed when HTTP/2 is allowed too"
     );
 }
