@@ -38,6 +38,8 @@ pub struct JobContext {
     pub classifier: Arc<Classifier>,
     /// `BUY_INTENT_THRESHOLD`.
     pub buy_threshold: f32,
+    /// `MESSAGE_MAX_CHARS`: characters of a buyer's message the pipeline reads and stores.
+    pub message_max_chars: usize,
     /// `RESERVATION_TTL_SECS`.
     pub reservation_ttl: Duration,
     /// Claim quantities, fairness window, waitlists, buyer limits, lineup.
@@ -104,6 +106,7 @@ impl JobContext {
             instance: format!("{}-{:08x}", std::process::id(), rand::random::<u32>()),
             classifier: Arc::new(Classifier::from_settings(settings)),
             buy_threshold: settings.buy_intent_threshold,
+            message_max_chars: settings.edge.message_max_chars,
             reservation_ttl: settings.reservation_ttl,
             claims: settings.claims,
             cart_settle: (settings.outbound.cart_mode == CartMode::Live)

@@ -284,3 +284,122 @@ async fn live_comments_become_orders_that_stripe_pays_and_expires(pool: PgPool) 
         "one Checkout Session per order"
     );
 }
+
+/// The jacket, pinned in jane_live's live.
+async fn pinned_jacket(pool: &PgPool) {
+    products::upsert(
+        pool,
+        &products::NewProduct {
+            sku: "E2E-JACKET".into(),
+            title: "Blue Denim Jacket".into(),
+            price_cents: 4999,
+            currency: "usd".into(),
+            stock_on_hand: 3,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("product");
+    live_pins::pin(pool, "jane_live", "E2E-JACKET")
+        .await
+        .expect("pinned");
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_comment_with_nul_bytes_is_processed_once_not_retried(pool: PgPool) {
+    let stripe = MockServer::start().await;
+    pinned_jacket(&pool).await;
+    let system = System::start(pool, &stripe).await;
+
+    // Postgres TEXT refuses NUL (SQLSTATE 22021): stored as it came, the message would
+    // fail its insert on every attempt.
+    let comment = json!({
+        "comment_id": "e2e-nul",
+        "streamer": "jane_live",
+        "client": "viewer\u{0}nul",
+        "message": "I'll take it!\u{0} \u{0}",
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+    });
+    let body = comment.to_string();
+    assert!(body.contains("\\u0000"), "{body}");
+    let answer = system.deliver(Provider::Comments, &body).await;
+    assert_eq!(answer["status"], "accepted");
+
+    system
+        .wait_until(
+            "the delivery is processed at its first attempt",
+            "SELECT count(*) FROM inbox WHERE status = 'processed' AND attempts = 1",
+            1,
+        )
+        .await;
+    let (buyer, text, intent): (String, String, String) =
+        sqlx::query_as("SELECT buyer, text, intent FROM messages")
+            .fetch_one(&system.pool)
+            .await
+            .expect("the message is stored");
+    assert_eq!(buyer, "viewer\u{FFFD}nul");
+    assert_eq!(text, "I'll take it!\u{FFFD} \u{FFFD}");
+    assert_eq!(intent, "buy");
+    system
+        .wait_until(
+            "the buy is claimed and reserved",
+            "SELECT count(*) FROM claims WHERE buyer = 'viewer' || chr(65533) || 'nul'
+                AND outcome = 'reserved'",
+            1,
+        )
+        .await;
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM inbox")
+        .fetch_one(&system.pool)
+        .await
+        .expect("the body is kept");
+    assert_eq!(
+        stored,
+        body.as_bytes(),
+        "the inbox keeps the body byte-exact"
+    );
+}
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn a_long_comment_is_read_and_stored_capped_while_the_inbox_keeps_it_whole(pool: PgPool) {
+    let stripe = MockServer::start().await;
+    pinned_jacket(&pool).await;
+    let system = System::start(pool, &stripe).await;
+
+    let message = format!("I'll take it! {}", "ñandú wxyz ".repeat(8_000));
+    let comment = json!({
+        "comment_id": "e2e-long",
+        "streamer": "jane_live",
+        "client": "viewer_long",
+        "message": message,
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+    });
+    let body = comment.to_string();
+    assert_eq!(
+        system.deliver(Provider::Comments, &body).await["status"],
+        "accepted"
+    );
+    system
+        .wait_until(
+            "the buy is claimed and reserved",
+            "SELECT count(*) FROM claims WHERE outcome = 'reserved'",
+            1,
+        )
+        .await;
+    let text: String = sqlx::query_scalar("SELECT text FROM messages")
+        .fetch_one(&system.pool)
+        .await
+        .expect("the message is stored");
+    let cap = system.settings.edge.message_max_chars;
+    let expected: String = message.chars().take(cap).collect();
+    assert_eq!(text.chars().count(), cap);
+    assert_eq!(text, expected, "the first MESSAGE_MAX_CHARS characters");
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM inbox")
+        .fetch_one(&system.pool)
+        .await
+        .expect("the body is kept");
+    assert_eq!(
+        stored,
+        body.as_bytes(),
+        "the inbox keeps the body byte-exact"
+    );
+}

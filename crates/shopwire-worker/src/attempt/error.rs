@@ -94,9 +94,30 @@ impl JobError {
     }
 }
 
+/// SQLSTATE class 22, "data exception": the values themselves are refused (a NUL in text,
+/// 22021 `character_not_in_repertoire`; `\u0000` in JSON, 22P05 `untranslatable_character`;
+/// a number out of range, a malformed literal …). The same values fail the same way on
+/// every attempt, so no retry can help.
+const DATA_EXCEPTION_CLASS: &str = "22";
+
 impl From<sqlx::Error> for JobError {
+    /// A data exception is permanent (the delivery is marked dead at once, its SQLSTATE in
+    /// `last_error`); any other database error is transient.
     fn from(e: sqlx::Error) -> Self {
-        JobError::transient("database").caused_by(e)
+        let refused = match &e {
+            sqlx::Error::Database(db) => db
+                .code()
+                .filter(|code| code.starts_with(DATA_EXCEPTION_CLASS))
+                .map(|code| code.into_owned()),
+            _ => None,
+        };
+        match refused {
+            Some(code) => {
+                JobError::permanent(format!("database refused the data (SQLSTATE {code})"))
+                    .caused_by(e)
+            }
+            None => JobError::transient("database").caused_by(e),
+        }
     }
 }
 
@@ -114,6 +135,61 @@ mod tests {
             "{}",
             error.report()
         );
+    }
+
+    /// A database error with `code`, as Postgres would answer.
+    #[derive(Debug)]
+    struct Refused(&'static str);
+
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "invalid byte sequence for encoding \"UTF8\": 0x00")
+        }
+    }
+
+    impl StdError for Refused {}
+
+    impl sqlx::error::DatabaseError for Refused {
+        fn message(&self) -> &str {
+            "invalid byte sequence for encoding \"UTF8\": 0x00"
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn StdError + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn StdError + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    #[test]
+    fn a_nul_the_database_refuses_is_permanent_and_names_its_sqlstate() {
+        for code in ["22021", "22P05", "22003"] {
+            let error = JobError::from(sqlx::Error::Database(Box::new(Refused(code))));
+            assert!(error.is_permanent(), "{code} must not be retried");
+            let report = error.report();
+            assert!(
+                report.contains(&format!("SQLSTATE {code}")) && report.contains("0x00"),
+                "{report}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_transient() {
+        // 40001 serialization_failure and 23505 unique_violation: another attempt may pass.
+        for code in ["40001", "23505", "57014"] {
+            let error = JobError::from(sqlx::Error::Database(Box::new(Refused(code))));
+            assert!(!error.is_permanent(), "{code} is worth retrying");
+        }
     }
 
     #[test]

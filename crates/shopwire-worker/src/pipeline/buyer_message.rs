@@ -11,13 +11,14 @@ use crate::context::JobContext;
 use crate::jobs::allocate_claims;
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
-use shopwire_core::claims::item::code_position;
+use shopwire_core::claims::item::names_any_code;
 use shopwire_core::claims::{CatalogItem, ClaimRules, LiveContext, Reading};
 use shopwire_core::db::buyers;
 use shopwire_core::db::claims::{self, NewClaim};
 use shopwire_core::db::inbox::Claimed;
 use shopwire_core::db::messages::{self, Decision, NewMessage};
-use shopwire_core::domain::{ClaimOutcome, InboxStatus, Provider};
+use shopwire_core::domain::message_text::storable;
+use shopwire_core::domain::{ClaimOutcome, InboxStatus, MessageText, Provider};
 use shopwire_insight::classify::Intent;
 
 /// Orders created from messages, by outcome.
@@ -27,15 +28,47 @@ pub const MESSAGE_OUTCOMES_TOTAL: &str = "shopwire_message_outcomes_total";
 /// Switzerland and the UK.
 const BUYER_DM_EVENTS: [&str; 2] = ["im_receive_msg", "im_receive_msg_eu"];
 
-/// A message in the shape every channel reduces to.
+/// A message in the shape every channel reduces to, taken out of the inbox body (which
+/// stays byte-exact) once, here: every string is [`storable`] (a NUL made U+FFFD, so no
+/// insert or lookup of it fails with SQLSTATE 22021), and the text is capped at
+/// `MESSAGE_MAX_CHARS`.
 #[derive(Debug)]
 struct Parsed {
     channel: &'static str,
     streamer: Option<String>,
     buyer: String,
     conversation: Option<String>,
-    text: String,
+    /// The first `MESSAGE_MAX_CHARS` characters: what the classifier and the claim reader
+    /// read, and what `messages.text` stores. The capped text rather than the full one, so
+    /// a row is bounded and says exactly what was read; the full text is in the inbox body.
+    text: MessageText,
     sent_at: DateTime<Utc>,
+}
+
+impl Parsed {
+    /// The parts of one delivery, made storable and capped.
+    fn new(
+        channel: &'static str,
+        streamer: Option<String>,
+        buyer: String,
+        conversation: Option<String>,
+        text: &str,
+        sent_at: DateTime<Utc>,
+        max_chars: usize,
+    ) -> Parsed {
+        let clean = |s: String| match storable(&s) {
+            std::borrow::Cow::Borrowed(_) => s,
+            std::borrow::Cow::Owned(replaced) => replaced,
+        };
+        Parsed {
+            channel,
+            streamer: streamer.map(clean),
+            buyer: clean(buyer),
+            conversation: conversation.map(clean),
+            text: MessageText::new(text, max_chars),
+            sent_at,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -80,9 +113,9 @@ struct DmUser {
     id: String,
 }
 
-/// Parse the delivery into a message; `None` for TikTok events that are not a buyer's text
-/// DM, or whose sender has no stable id.
-fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
+/// Parse the delivery into a message, its text capped at `max_chars` characters; `None`
+/// for TikTok events that are not a buyer's text DM, or whose sender has no stable id.
+fn parse(provider: Provider, body: &[u8], max_chars: usize) -> Result<Option<Parsed>, JobError> {
     let bad = |e: serde_json::Error| JobError::permanent(format!("malformed message: {e}"));
     match provider {
         Provider::Comments => {
@@ -90,14 +123,15 @@ fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
             let sent_at = DateTime::parse_from_rfc3339(&c.timestamp)
                 .map_err(|e| JobError::permanent(format!("bad comment timestamp: {e}")))?
                 .with_timezone(&Utc);
-            Ok(Some(Parsed {
-                channel: "comment",
-                streamer: Some(c.streamer),
-                buyer: c.client,
-                conversation: None,
-                text: c.message,
+            Ok(Some(Parsed::new(
+                "comment",
+                Some(c.streamer),
+                c.client,
+                None,
+                &c.message,
                 sent_at,
-            }))
+                max_chars,
+            )))
         }
         Provider::Tiktok => {
             let e: TiktokEvent = serde_json::from_slice(body).map_err(bad)?;
@@ -124,14 +158,15 @@ fn parse(provider: Provider, body: &[u8]) -> Result<Option<Parsed>, JobError> {
                 .timestamp
                 .and_then(|ms| Utc.timestamp_millis_opt(ms).single())
                 .unwrap_or_else(Utc::now);
-            Ok(Some(Parsed {
-                channel: "dm",
-                streamer: e.user_openid,
+            Ok(Some(Parsed::new(
+                "dm",
+                e.user_openid,
                 buyer,
-                conversation: content.conversation_id,
-                text: text.body,
+                content.conversation_id,
+                &text.body,
                 sent_at,
-            }))
+                max_chars,
+            )))
         }
         Provider::Stripe | Provider::TiktokShop => Err(JobError::permanent("not a buyer message")),
     }
@@ -157,12 +192,12 @@ pub async fn apply(
     claimed: &Claimed,
     provider: Provider,
 ) -> Result<InboxStatus, JobError> {
-    let Some(msg) = parse(provider, &claimed.body)? else {
+    let Some(msg) = parse(provider, &claimed.body, ctx.message_max_chars)? else {
         let tx = ctx.pool.begin().await?;
         return commit::delivery(tx, claimed, InboxStatus::Ignored).await;
     };
     // Classify before opening the transaction: an LLM call must not hold a connection.
-    let class = ctx.classifier.classify(&msg.text).await;
+    let class = ctx.classifier.classify(msg.text.as_str()).await;
     let mut decision = Decision {
         intent: class.intent.as_str(),
         intent_score: class.score,
@@ -200,7 +235,7 @@ pub async fn apply(
             streamer: msg.streamer.as_deref(),
             buyer: &msg.buyer,
             conversation: msg.conversation.as_deref(),
-            text: &msg.text,
+            text: msg.text.as_str(),
             sent_at: msg.sent_at,
         },
     )
@@ -303,7 +338,7 @@ async fn read_ask(
         ctx.claims.lineup_only && msg.channel == "comment",
     )
     .await?;
-    if only_by_code && !names_a_code(&msg.text, &catalog, &live) {
+    if only_by_code && !names_a_code(msg.text.as_str(), &catalog, &live) {
         return Ok(None);
     }
     if buyers::is_blocked(&mut conn, &msg.buyer).await? {
@@ -313,7 +348,10 @@ async fn read_ask(
         max_quantity: ctx.claims.max_quantity,
     };
     Ok(Some(Ask::Read(shopwire_core::claims::read(
-        &msg.text, &catalog, &live, &rules,
+        msg.text.as_str(),
+        &catalog,
+        &live,
+        &rules,
     ))))
 }
 
@@ -326,15 +364,12 @@ fn names_a_code(text: &str, catalog: &[CatalogItem], live: &LiveContext) -> bool
         .chars()
         .take(shopwire_core::claims::MAX_SCAN_CHARS)
         .collect();
-    live.lineup
-        .iter()
-        .map(|(code, _)| code.as_str())
-        .chain(
-            catalog
-                .iter()
-                .flat_map(|c| [c.sku.as_str(), c.product_code.as_str()]),
-        )
-        .any(|code| code_position(&head, code).is_some())
+    let codes = live.lineup.iter().map(|(code, _)| code.as_str()).chain(
+        catalog
+            .iter()
+            .flat_map(|c| [c.sku.as_str(), c.product_code.as_str()]),
+    );
+    names_any_code(&head, codes)
 }
 
 #[cfg(test)]
@@ -397,14 +432,14 @@ mod tests {
                 event,
                 text_dm(serde_json::json!({"from": "Ana 🌸", "from_user": {"id": "open-id-ana"}})),
             );
-            let msg = parse(Provider::Tiktok, &body)
+            let msg = parse(Provider::Tiktok, &body, 2000)
                 .expect("parses")
                 .unwrap_or_else(|| panic!("{event} is a buyer message"));
             assert_eq!(msg.channel, "dm");
             assert_eq!(msg.buyer, "open-id-ana", "{event}");
             assert_eq!(msg.conversation.as_deref(), Some("conv-9"));
             assert_eq!(msg.streamer.as_deref(), Some("shop_account"));
-            assert_eq!(msg.text, "I'll take it");
+            assert_eq!(msg.text.as_str(), "I'll take it");
         }
     }
 
@@ -417,7 +452,9 @@ mod tests {
             }
             let body = dm("im_receive_msg", text_dm(extra));
             assert!(
-                parse(Provider::Tiktok, &body).expect("parses").is_none(),
+                parse(Provider::Tiktok, &body, 2000)
+                    .expect("parses")
+                    .is_none(),
                 "no stable sender id ({from_user:?}): not a buyer message"
             );
         }
@@ -429,11 +466,19 @@ mod tests {
             "im_receive_msg_eu",
             serde_json::json!({"to_user": {"id": "shop"}}),
         );
-        assert!(parse(Provider::Tiktok, &body).expect("parses").is_none());
+        assert!(
+            parse(Provider::Tiktok, &body, 2000)
+                .expect("parses")
+                .is_none()
+        );
         let echo = dm(
             "im_send_msg",
             text_dm(serde_json::json!({"from_user": {"id": "x"}})),
         );
-        assert!(parse(Provider::Tiktok, &echo).expect("parses").is_none());
+        assert!(
+            parse(Provider::Tiktok, &echo, 2000)
+                .expect("parses")
+                .is_none()
+        );
     }
 }
