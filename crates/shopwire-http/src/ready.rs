@@ -6,6 +6,7 @@
 //! and remembers its last answer for `READY_CACHE_MS`; concurrent callers share one probe.
 //! A flood therefore costs at most one probe per cache period and no pool connection.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -38,6 +39,7 @@ pub struct ReadyProbe {
     queue: QueueClient,
     ttl: Duration,
     last: Mutex<Option<(Instant, Readiness)>>,
+    probes: AtomicU64,
 }
 
 impl ReadyProbe {
@@ -57,12 +59,18 @@ impl ReadyProbe {
             queue,
             ttl: settings.edge.ready_cache,
             last: Mutex::new(None),
+            probes: AtomicU64::new(0),
         })
     }
 
     /// Close the probe's connection (at shutdown, so nothing holds the database open).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Probes this probe has run (answers not from the cache) since it was made.
+    pub fn probes_run(&self) -> u64 {
+        self.probes.load(Ordering::Relaxed)
     }
 
     /// The last answer if it is fresh, else a new probe (one at a time: callers that
@@ -75,6 +83,7 @@ impl ReadyProbe {
             return readiness;
         }
         metrics::counter!(READY_PROBES_TOTAL, "server" => self.server).increment(1);
+        self.probes.fetch_add(1, Ordering::Relaxed);
         let pg = tokio::time::timeout(PROBE_LIMIT, sqlx::query("SELECT 1").execute(&self.pool));
         let redis = tokio::time::timeout(PROBE_LIMIT, self.queue.ping());
         let (pg, redis) = tokio::join!(pg, redis);

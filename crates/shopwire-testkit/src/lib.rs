@@ -3,6 +3,7 @@
 //! instead of sleeping, the repository's `fixtures/`, and a [`SlowProxy`] to slow a
 //! service down.
 
+pub mod raw;
 mod slow_proxy;
 
 pub use slow_proxy::SlowProxy;
@@ -32,6 +33,42 @@ pub fn database_url(pool: &PgPool) -> String {
         None => base,
     };
     format!("{root}/{database}{query}")
+}
+
+/// The `host:port` part of a Postgres URL (after any `user:password@`).
+fn host_port(url: &str) -> (usize, usize) {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    let end = url[authority..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority + i);
+    let start = url[authority..end]
+        .rfind('@')
+        .map_or(authority, |i| authority + i + 1);
+    (start, end)
+}
+
+/// The address of the suite's Postgres (from `DATABASE_URL`; port 5432 when it names none).
+pub fn postgres_addr() -> std::net::SocketAddr {
+    use std::net::ToSocketAddrs;
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for #[sqlx::test]");
+    let (start, end) = host_port(&url);
+    let authority = &url[start..end];
+    let authority = match authority.contains(':') {
+        true => authority.to_owned(),
+        false => format!("{authority}:5432"),
+    };
+    authority
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .unwrap_or_else(|| panic!("DATABASE_URL's host {authority} does not resolve"))
+}
+
+/// [`database_url`] for `pool`, reaching Postgres through `proxy` (a [`SlowProxy`]).
+pub fn database_url_through(pool: &PgPool, proxy: std::net::SocketAddr) -> String {
+    let url = database_url(pool);
+    let (start, end) = host_port(&url);
+    format!("{}{proxy}{}", &url[..start], &url[end..])
 }
 
 /// The Redis every test shares (each under its own key prefix).
@@ -74,4 +111,21 @@ pub fn fixture(path: &str) -> Vec<u8> {
 pub fn fixture_json(path: &str) -> serde_json::Value {
     serde_json::from_slice(&fixture(path))
         .unwrap_or_else(|e| panic!("fixture {path} is not JSON: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_port;
+
+    #[test]
+    fn the_host_and_port_of_a_postgres_url_are_found_past_its_credentials() {
+        for (url, expected) in [
+            ("postgres://postgres@127.0.0.1:5432/test", "127.0.0.1:5432"),
+            ("postgres://u:p@db.local/test?sslmode=disable", "db.local"),
+            ("postgres://127.0.0.1:6543", "127.0.0.1:6543"),
+        ] {
+            let (start, end) = host_port(url);
+            assert_eq!(&url[start..end], expected, "{url}");
+        }
+    }
 }

@@ -8,11 +8,13 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::metrics::DELIVERIES_SHED_TOTAL;
 use crate::state::AppState;
 
 /// Run the webhook handler if a permit is free, else shed.
 pub async fn shed(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Ok(_permit) = state.in_flight.clone().try_acquire_owned() else {
+        metrics::counter!(DELIVERIES_SHED_TOTAL).increment(1);
         return ApiError::Overloaded.into_response();
     };
     next.run(request).await

@@ -10,7 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{TestApp, json, spawn_app_with};
-use crate::raw::{addr, allow_many_sockets, closed_by_server, get_keep_alive, idle, trickling};
+use crate::raw::{addr, allow_many_sockets, idle, trickling};
+use shopwire_testkit::raw::{closed_by_server, get_keep_alive};
 
 const HEADER_TIMEOUT: Duration = Duration::from_secs(3);
 /// How late after the header timeout a close still counts (a loaded CI machine).

@@ -1,5 +1,6 @@
 //! Raw TCP clients for the connection-hygiene tests: connections that never speak, that
-//! trickle a header, that hold a body half-sent, and a check that the server hung up.
+//! trickle a header and that hold a body half-sent (whether the server hung up, and a
+//! keep-alive request: `shopwire_testkit::raw`).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,23 +28,6 @@ pub fn allow_many_sockets() {
         got >= 4_000,
         "this test needs ~3,100 file descriptors; the hard limit allows only {got} (raise `ulimit -Hn`)"
     );
-}
-
-/// Wait until the server closes `stream` (EOF or reset), reading and dropping anything it
-/// sends; `Some(elapsed)` when it did within `within`.
-pub async fn closed_by_server(mut stream: TcpStream, within: Duration) -> Option<Duration> {
-    let started = tokio::time::Instant::now();
-    let mut buf = [0u8; 1024];
-    tokio::time::timeout(within, async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return started.elapsed(),
-                Ok(_) => {}
-            }
-        }
-    })
-    .await
-    .ok()
 }
 
 /// A connection that never sends a byte.
@@ -85,34 +69,57 @@ pub async fn trickling(
     })
 }
 
-/// One complete `GET path` on `stream`, keeping the connection open; the response head.
-pub async fn get_keep_alive(stream: &mut TcpStream, path: &str) -> String {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: shopwire\r\n\r\n");
+/// A signed `POST path` whose headers and first half of `body` are sent, the rest held
+/// back: a delivery in flight for as long as the test keeps it. [`finish`] sends the rest.
+pub async fn half_sent(
+    addr: SocketAddr,
+    path: &str,
+    signature: (&str, &str),
+    body: &[u8],
+) -> (TcpStream, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).await.expect("the server accepts");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: shopwire\r\nContent-Type: application/json\r\n{}: {}\r\nContent-Length: {}\r\n\r\n",
+        signature.0,
+        signature.1,
+        body.len()
+    );
+    let (first, rest) = body.split_at(body.len() / 2);
     stream
-        .write_all(request.as_bytes())
+        .write_all(head.as_bytes())
         .await
-        .expect("the request is sent");
+        .expect("the head is sent");
+    stream
+        .write_all(first)
+        .await
+        .expect("half the body is sent");
+    (stream, rest.to_vec())
+}
+
+/// Send the rest of a [`half_sent`] delivery; the response's status line and body.
+pub async fn finish(mut stream: TcpStream, rest: &[u8]) -> (String, String) {
+    stream.write_all(rest).await.expect("the rest is sent");
     let mut response = Vec::new();
     let mut buf = [0u8; 4096];
-    // `/health` answers a small JSON body with a Content-Length: read until it is whole.
     loop {
         let n = stream.read(&mut buf).await.expect("the server answers");
-        assert!(n > 0, "the server hung up before answering");
+        if n == 0 {
+            break;
+        }
         response.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&response).into_owned();
+        let text = String::from_utf8_lossy(&response);
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length: ")
-                        .map(str::to_owned)
-                })
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .expect("a Content-Length");
-            if body.len() >= length {
-                return head.to_owned();
+            let length = head.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            });
+            if length.is_some_and(|length| body.len() >= length) {
+                let status = head.lines().next().unwrap_or_default().to_owned();
+                return (status, body.to_owned());
             }
         }
     }
+    let text = String::from_utf8_lossy(&response).into_owned();
+    panic!("the server hung up before a whole answer: {text:?}");
 }
