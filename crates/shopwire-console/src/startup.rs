@@ -57,8 +57,7 @@ impl App {
             ready: Arc::new(ready),
         };
         let port = settings.console.port;
-        let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
-            .await
+        let listener = shopwire_http::bind(SocketAddr::from(([0, 0, 0, 0], port)))
             .with_context(|| format!("failed to bind CONSOLE_PORT {port}"))?;
         Ok(App {
             listener,

@@ -57,8 +57,7 @@ impl App {
                 );
             }
         }
-        let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], settings.port)))
-            .await
+        let listener = shopwire_http::bind(SocketAddr::from(([0, 0, 0, 0], settings.port)))
             .with_context(|| format!("failed to bind PORT {}", settings.port))?;
         Ok(App {
             listener,

@@ -43,8 +43,7 @@ impl Worker {
             settings.orphan_timeout,
         )
         .context("REDIS_URL is not a valid Redis URL")?;
-        let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], settings.worker_port)))
-            .await
+        let listener = shopwire_http::bind(SocketAddr::from(([0, 0, 0, 0], settings.worker_port)))
             .with_context(|| format!("failed to bind WORKER_PORT {}", settings.worker_port))?;
         let ready = ReadyProbe::new("worker", &settings, queue.clone())
             .context("DATABASE_URL is not a valid Postgres URL")?;
