@@ -84,12 +84,14 @@ async fn shutdown_returns_ok_within_the_grace_period_and_closes_the_health_port(
 }
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn the_health_port_closes_silent_connections_and_those_past_its_cap(pool: PgPool) {
+async fn the_health_port_closes_silent_and_idle_keep_alive_connections(pool: PgPool) {
     use std::time::Duration;
+    // The cap is the same serve loop's, tested on the web (connections.rs); the harness's
+    // own pooled client holds health-port connections, so counting slots here would be
+    // counting its connections too.
     let header_timeout = Duration::from_secs(2);
     let mut worker = crate::helpers::spawn_worker_with(pool, |env| {
         env.insert("HTTP_HEADER_TIMEOUT_SECS".into(), "2".into());
-        env.insert("HTTP_MAX_CONNECTIONS".into(), "2".into());
     })
     .await;
     let addr = format!("127.0.0.1:{}", worker.port());
@@ -97,30 +99,26 @@ async fn the_health_port_closes_silent_connections_and_those_past_its_cap(pool: 
     let silent = tokio::net::TcpStream::connect(&addr)
         .await
         .expect("connects");
+    let opened = tokio::time::Instant::now();
     let mut kept = tokio::net::TcpStream::connect(&addr)
         .await
         .expect("connects");
-    // The server accepts in order: once `kept` is answered, `silent` holds a slot too.
     let head = get_keep_alive(&mut kept, "/health").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let third = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("the kernel accepts");
-    let refused = closed_by_server(third, header_timeout).await;
-    assert!(
-        refused.is_some_and(|after| after < header_timeout),
-        "a connection past HTTP_MAX_CONNECTIONS is closed before any timeout: {refused:?}"
-    );
     let slack = Duration::from_secs(4);
     for stream in [silent, kept] {
         let closed = closed_by_server(stream, header_timeout + slack).await;
-        let closed = closed.expect("a silent or idle connection is closed by the server");
         assert!(
-            closed + Duration::from_millis(500) >= header_timeout,
-            "closed before its header timeout: {closed:?}"
+            closed.is_some(),
+            "a silent or idle connection is closed by the server"
         );
     }
+    assert!(
+        opened.elapsed() + Duration::from_millis(500) >= header_timeout,
+        "not before the header timeout: {:?}",
+        opened.elapsed()
+    );
     let health = worker.get("/health").await.expect("health answers");
-    assert_eq!(health.status(), 200, "the freed slots serve again");
+    assert_eq!(health.status(), 200);
     worker.stop().await.expect("clean shutdown");
 }
