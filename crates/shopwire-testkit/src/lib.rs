@@ -1,8 +1,10 @@
 //! What every crate's integration tests need to reach the services a test owns: its own
 //! `#[sqlx::test]` database, the shared Redis, waiting for a condition with a deadline
 //! instead of sleeping, the repository's `fixtures/`, and a [`SlowProxy`] to slow a
-//! service down.
+//! service down. [`fake_tiktok_shop`] is a stateful fake of TikTok Shop's auth and Open
+//! API hosts that checks signatures and expires tokens the way TikTok Shop does.
 
+pub mod fake_tiktok_shop;
 pub mod raw;
 mod slow_proxy;
 
