@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod queues;
 pub mod seed;
 pub mod send;
+pub mod tiktok_shop;
 pub mod trends;
 pub mod waitlist;
 
@@ -65,6 +66,8 @@ pub enum Command {
     Classify(classify::Args),
     /// Trend signals: import, score, and the best-scored products and signals.
     Trends(trends::Args),
+    /// TikTok Shop sellers: connect one with an authorization code, list shops and token health.
+    TiktokShop(tiktok_shop::Args),
 }
 
 /// Run one command.
@@ -87,6 +90,7 @@ pub async fn run(command: Command, ctx: &Ctx) -> anyhow::Result<()> {
         Command::Outbox(args) => outbox::run(args, ctx).await,
         Command::Classify(args) => classify::run(args, Some(&ctx.settings)).await,
         Command::Trends(args) => trends::run(args, ctx).await,
+        Command::TiktokShop(args) => tiktok_shop::run(args, ctx).await,
     }
 }
 

@@ -124,11 +124,14 @@ pub struct Settings {
     pub checkout_cancel_url: Option<String>,
     /// `TIKTOK_SHOP_API_BASE`, default `https://open-api.tiktokglobalshop.com`.
     pub tiktok_shop_api_base: String,
-    /// `TIKTOK_SHOP_ACCESS_TOKEN`: the shop's API token; with the app key and secret, order
-    /// line items come from the TikTok Shop API.
+    /// `TIKTOK_SHOP_AUTH_BASE`, default `https://auth.tiktok-shops.com`: where authorization
+    /// codes and refresh tokens are exchanged.
+    pub tiktok_shop_auth_base: String,
+    /// `TIKTOK_SHOP_ACCESS_TOKEN`: a static token for one shop never connected with
+    /// `tiktok-shop connect` (connected shops use their own, refreshed, tokens).
     pub tiktok_shop_access_token: Option<SecretString>,
-    /// `TIKTOK_SHOP_SHOP_CIPHER`: the shop's `shop_cipher`, sent on every API call; required
-    /// when the API is configured (see [`Settings::tiktok_shop_api_configured`]).
+    /// `TIKTOK_SHOP_SHOP_CIPHER`: that static shop's `shop_cipher`, sent on every API call;
+    /// required with `TIKTOK_SHOP_ACCESS_TOKEN`.
     pub tiktok_shop_shop_cipher: Option<String>,
     /// `TIKTOK_MESSAGING_API_BASE`, default `https://business-api.tiktok.com`.
     pub tiktok_messaging_api_base: String,
@@ -272,6 +275,8 @@ impl Settings {
                 "TIKTOK_SHOP_API_BASE",
                 "https://open-api.tiktokglobalshop.com",
             )?,
+            tiktok_shop_auth_base: r
+                .url("TIKTOK_SHOP_AUTH_BASE", "https://auth.tiktok-shops.com")?,
             tiktok_shop_access_token: r.secret("TIKTOK_SHOP_ACCESS_TOKEN"),
             tiktok_shop_shop_cipher: r.string("TIKTOK_SHOP_SHOP_CIPHER"),
             tiktok_messaging_api_base: r.url(
@@ -364,13 +369,16 @@ impl Settings {
                 "TIKTOK_SHOP_APP_KEY and TIKTOK_SHOP_APP_SECRETS must be set together",
             ));
         }
-        // Get Order Detail (202309) requires `shop_cipher`: without it every call is refused
-        // and every TikTok Shop order would be dead-lettered.
-        if self.tiktok_shop_api_configured() && self.tiktok_shop_shop_cipher.is_none() {
+        // Get Order Detail (202309) requires `shop_cipher`: without it every call with the
+        // static token is refused and every TikTok Shop order would be dead-lettered.
+        if self.tiktok_shop_api_configured()
+            && self.tiktok_shop_access_token.is_some()
+            && self.tiktok_shop_shop_cipher.is_none()
+        {
             return Err(ConfigError::new(
                 "TIKTOK_SHOP_SHOP_CIPHER",
-                "is required when the TikTok Shop API is configured (TIKTOK_SHOP_ACCESS_TOKEN with \
-                 the app key and secret): Get Order Detail needs the shop's shop_cipher",
+                "is required with TIKTOK_SHOP_ACCESS_TOKEN (and the app key and secret): Get Order \
+                 Detail needs the shop's shop_cipher",
             ));
         }
         if self.intent_classifier != ClassifierKind::Rules
@@ -405,13 +413,12 @@ impl Settings {
         Ok(())
     }
 
-    /// True when the worker calls the TikTok Shop API: `TIKTOK_SHOP_APP_KEY`,
-    /// `TIKTOK_SHOP_APP_SECRETS` and `TIKTOK_SHOP_ACCESS_TOKEN` are all set (then
-    /// `TIKTOK_SHOP_SHOP_CIPHER` must be too).
+    /// True when the worker can call the TikTok Shop API: `TIKTOK_SHOP_APP_KEY` and
+    /// `TIKTOK_SHOP_APP_SECRETS` are set. Shops connected with `tiktok-shop connect` use
+    /// their own tokens; `TIKTOK_SHOP_ACCESS_TOKEN` (then with `TIKTOK_SHOP_SHOP_CIPHER`)
+    /// serves one shop that never was.
     pub fn tiktok_shop_api_configured(&self) -> bool {
-        self.tiktok_shop_app_key.is_some()
-            && !self.tiktok_shop_app_secrets.is_empty()
-            && self.tiktok_shop_access_token.is_some()
+        self.tiktok_shop_app_key.is_some() && !self.tiktok_shop_app_secrets.is_empty()
     }
 
     /// True when unsigned deliveries are accepted (development only).

@@ -24,6 +24,7 @@ pub mod products;
 pub mod reminders;
 pub mod retention;
 pub mod tiktok_orders;
+pub mod tiktok_shops;
 pub mod trends;
 
 use std::time::Duration;

@@ -12,7 +12,7 @@ use crate::outbound::OutboundClient;
 use crate::retry::RetryPolicy;
 use crate::stripe::StripeClient;
 use crate::tiktok_messaging::MessagingClient;
-use crate::tiktok_shop::TiktokShopClient;
+use crate::tiktok_shop::TiktokShop;
 use crate::trends::rapidapi::RapidApiClient;
 use shopwire_core::trends::AlertThresholds;
 use shopwire_insight::classify::Classifier;
@@ -52,9 +52,9 @@ pub struct JobContext {
     pub message_time_tolerance: Duration,
     /// The Stripe API client; `None` (no Checkout Sessions) without `STRIPE_SECRET_KEY`.
     pub stripe: Option<StripeClient>,
-    /// The TikTok Shop API client; `None` (orders sync without line items) unless
-    /// `TIKTOK_SHOP_APP_KEY`, `TIKTOK_SHOP_APP_SECRETS` and `TIKTOK_SHOP_ACCESS_TOKEN` are set.
-    pub tiktok_shop: Option<TiktokShopClient>,
+    /// The TikTok Shop API with its connected shops; `None` (orders sync without line items)
+    /// unless `TIKTOK_SHOP_APP_KEY` and `TIKTOK_SHOP_APP_SECRETS` are set.
+    pub tiktok_shop: Option<TiktokShop>,
     /// TikTok Business Messaging, for DM replies (when `TIKTOK_MESSAGING_TOKEN` is set).
     pub messaging: Option<MessagingClient>,
     /// Who scores trend signals (`TRENDS_SCORER`).
@@ -93,6 +93,7 @@ impl JobContext {
             u32::try_from(settings.outbound.concurrency.div_ceil(2)).unwrap_or(16),
         )
         .unwrap_or_else(|_| pool.clone());
+        let tiktok_shop = TiktokShop::from_settings(settings, pool.clone());
         Self {
             pool,
             queue,
@@ -115,7 +116,7 @@ impl JobContext {
                 u64::try_from(settings.signature_tolerance_secs).unwrap_or(300),
             ),
             stripe: StripeClient::from_settings(settings),
-            tiktok_shop: TiktokShopClient::from_settings(settings),
+            tiktok_shop,
             messaging: settings.tiktok_messaging_token.as_ref().and_then(|token| {
                 MessagingClient::new(&settings.tiktok_messaging_api_base, token.clone()).ok()
             }),

@@ -1,6 +1,6 @@
 //! Periodic housekeeping: re-enqueue what Redis lost, release expired reservations, trim
-//! finished task keys, publish queue gauges, and (with `INBOX_RETENTION_DAYS`) purge the
-//! bodies of settled deliveries at most hourly.
+//! finished task keys, publish queue gauges, refresh TikTok Shop tokens before they expire,
+//! and (with `INBOX_RETENTION_DAYS`) purge the bodies of settled deliveries at most hourly.
 //!
 //! The sweeper is why a flushed or restarted Redis loses nothing: any delivery that is not
 //! finished and has not been (re-)enqueued for `SWEEP_AFTER_SECS` is pushed again. It is
@@ -56,6 +56,7 @@ pub async fn run(
         lapse_holds(&ctx).await;
         remind_expiring_holds(&ctx).await;
         allocate_stranded(&ctx).await;
+        refresh_tiktok_shop_tokens(&ctx).await;
         if ctx.inbox_retention.is_some()
             && retention_clock.due(Instant::now())
             && purge_retained_bodies(&ctx).await.is_none()
@@ -65,6 +66,25 @@ pub async fn run(
         if let Err(e) = publish_gauges(&ctx).await {
             tracing::debug!(error = %e, "could not read queue gauges");
         }
+    }
+}
+
+/// Refresh the TikTok Shop grants whose access tokens are due (none unless a shop was
+/// connected); a failure is recorded on the grant and tried again later.
+async fn refresh_tiktok_shop_tokens(ctx: &JobContext) {
+    let Some(tiktok_shop) = &ctx.tiktok_shop else {
+        return;
+    };
+    match tiktok_shop.refresh_due().await {
+        Ok(done) if done.failed > 0 => {
+            tracing::warn!(
+                refreshed = done.refreshed,
+                failed = done.failed,
+                "some TikTok Shop token refreshes failed"
+            );
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not look for TikTok Shop tokens to refresh"),
     }
 }
 

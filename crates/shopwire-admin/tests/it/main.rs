@@ -21,4 +21,5 @@ mod outbox;
 mod queues;
 mod replay;
 mod seed;
+mod tiktok_shop;
 mod trends;

@@ -229,8 +229,12 @@ fn the_tiktok_shop_api_needs_a_shop_cipher() {
     let s = settings(&vars).expect("with a cipher");
     assert!(s.tiktok_shop_api_configured());
     assert_eq!(s.tiktok_shop_shop_cipher.as_deref(), Some("ROW_abc"));
-    // Webhook verification alone (no access token) calls no API and needs no cipher.
-    let s = settings(&api[..2]).expect("webhooks only");
+    // The app key and secret alone (connected shops bring their own tokens and ciphers)
+    // need no static cipher.
+    let s = settings(&api[..2]).expect("connections only");
+    assert!(s.tiktok_shop_api_configured());
+    assert_eq!(s.tiktok_shop_auth_base, "https://auth.tiktok-shops.com");
+    let s = settings(&[]).expect("no TikTok Shop at all");
     assert!(!s.tiktok_shop_api_configured());
 }
 

@@ -1,7 +1,8 @@
 //! TikTok Shop notifications → orders (docs/contract.md §3): topic 1 upserts the order by TikTok's
 //! order id and walks its status forward, monotonic in `update_time`; topic 11's completed
 //! cancellation cancels it (restocking) and topic 12's refunded return refunds it. Other
-//! topics are `ignored`.
+//! topics are `ignored`; topic 6 (the seller revoked the app) disconnects the envelope's
+//! shop. API calls use the envelope's `shop_id`'s connected tokens (`shopwire-tiktok-shop`).
 //!
 //! When the TikTok Shop API is configured, the order's buyer, total and lines come from
 //! Get Order Detail, fetched before the transaction opens; the lines' units leave stock
@@ -18,6 +19,7 @@ use shopwire_core::db::tiktok_orders::{
     self, Details, Event, LinesStored, Moved, OrderStatus, Outcome, Return, ReturnedLine,
     TiktokOrder,
 };
+use shopwire_core::db::tiktok_shops;
 use shopwire_core::domain::InboxStatus;
 use sqlx::{Postgres, Transaction};
 
@@ -49,21 +51,43 @@ static API_NOT_CONFIGURED: Once = Once::new();
 
 /// Apply one TikTok Shop notification.
 pub async fn apply(ctx: &JobContext, claimed: &Claimed) -> Result<InboxStatus, JobError> {
-    let parsed =
-        notification::parse(&claimed.body).map_err(|e| JobError::permanent(e.to_string()))?;
+    let (shop, parsed) = notification::parse_for_shop(&claimed.body)
+        .map_err(|e| JobError::permanent(e.to_string()))?;
+    let shop = shop.as_deref();
     let (topic, done) = match parsed {
         Notification::OrderStatus(change) => (
             ORDER_STATUS_CHANGE,
-            order_status(ctx, claimed, &change).await?,
+            order_status(ctx, claimed, shop, &change).await?,
         ),
         Notification::Cancellation(change) => (
             CANCELLATION_STATUS_CHANGE,
-            request(ctx, claimed, CANCELLATION_STATUS_CHANGE, &change).await?,
+            request(ctx, claimed, shop, CANCELLATION_STATUS_CHANGE, &change).await?,
         ),
         Notification::Return(change) => (
             RETURN_STATUS_CHANGE,
-            request(ctx, claimed, RETURN_STATUS_CHANGE, &change).await?,
+            request(ctx, claimed, shop, RETURN_STATUS_CHANGE, &change).await?,
         ),
+        Notification::Deauthorized => {
+            let mut tx = ctx.pool.begin().await?;
+            let disconnected = match shop {
+                Some(shop) => tiktok_shops::disconnect(&mut tx, shop).await?,
+                None => false,
+            };
+            // Logged after the commit: the shop is disconnected only once it lands.
+            let status = commit::delivery(tx, claimed, InboxStatus::Processed).await?;
+            if disconnected {
+                tracing::warn!(
+                    shop = shop.unwrap_or_default(),
+                    "TikTok Shop seller revoked the app; shop disconnected"
+                );
+            } else {
+                tracing::info!(
+                    shop = shop.unwrap_or_default(),
+                    "TikTok Shop deauthorization for a shop not connected; recorded only"
+                );
+            }
+            return Ok(status);
+        }
         Notification::Other(topic) => {
             tracing::info!(topic, "TikTok Shop topic not handled; ignored");
             let tx = ctx.pool.begin().await?;
@@ -145,6 +169,7 @@ impl Done {
 async fn order_status(
     ctx: &JobContext,
     claimed: &Claimed,
+    shop: Option<&str>,
     change: &OrderStatusChange,
 ) -> Result<Done, JobError> {
     let order_id = change.order_id.as_str();
@@ -176,7 +201,7 @@ async fn order_status(
     let details = if is_stale(stored, change.update_time) {
         None
     } else {
-        fetch_details(ctx, order_id).await?
+        fetch_details(ctx, shop, order_id).await?
     };
 
     let mut tx = ctx.pool.begin().await?;
@@ -216,15 +241,20 @@ fn is_stale(applied: Option<i64>, update_time: i64) -> bool {
     applied.is_some_and(|applied| update_time <= applied)
 }
 
-/// The order's details from TikTok's API, or `None` when the API is not configured.
-async fn fetch_details(ctx: &JobContext, order_id: &str) -> Result<Option<Details>, JobError> {
+/// The order's details from TikTok's API (with `shop`'s token), or `None` when the API is
+/// not configured.
+async fn fetch_details(
+    ctx: &JobContext,
+    shop: Option<&str>,
+    order_id: &str,
+) -> Result<Option<Details>, JobError> {
     match &ctx.tiktok_shop {
-        Some(api) => Ok(Some(api.order_detail(order_id).await?)),
+        Some(api) => Ok(Some(api.order_detail(shop, order_id).await?)),
         None => {
             API_NOT_CONFIGURED.call_once(|| {
                 tracing::info!(
-                    "TikTok Shop API not configured (TIKTOK_SHOP_APP_KEY, TIKTOK_SHOP_APP_SECRETS, \
-                     TIKTOK_SHOP_ACCESS_TOKEN): TikTok Shop orders sync without line items and move no stock"
+                    "TikTok Shop API not configured (TIKTOK_SHOP_APP_KEY, TIKTOK_SHOP_APP_SECRETS): \
+                     TikTok Shop orders sync without line items and move no stock"
                 );
             });
             Ok(None)
@@ -237,6 +267,7 @@ async fn fetch_details(ctx: &JobContext, order_id: &str) -> Result<Option<Detail
 async fn request(
     ctx: &JobContext,
     claimed: &Claimed,
+    shop: Option<&str>,
     topic: i64,
     change: &RequestChange,
 ) -> Result<Done, JobError> {
@@ -249,7 +280,7 @@ async fn request(
     };
     // What a refunded return sent back, asked before the transaction opens.
     let returned = match target {
-        Some(OrderStatus::Refunded) => returned(ctx, change).await?,
+        Some(OrderStatus::Refunded) => returned(ctx, shop, change).await?,
         _ => None,
     };
     let mut tx = ctx.pool.begin().await?;
@@ -303,7 +334,11 @@ struct Returned {
 /// the lines Search Returns lists (nothing when the API is not configured: such orders
 /// have no lines and took no stock). `None` when the notification names no return: the
 /// order is refunded and nothing is restocked.
-async fn returned(ctx: &JobContext, change: &RequestChange) -> Result<Option<Returned>, JobError> {
+async fn returned(
+    ctx: &JobContext,
+    shop: Option<&str>,
+    change: &RequestChange,
+) -> Result<Option<Returned>, JobError> {
     let Some(return_id) = change.request_id.as_deref().filter(|id| !id.is_empty()) else {
         tracing::warn!(
             status = %change.status,
@@ -327,7 +362,7 @@ async fn returned(ctx: &JobContext, change: &RequestChange) -> Result<Option<Ret
         tiktok_orders::return_applied(&mut conn, return_id).await?
     };
     if !applied {
-        let detail = api.return_detail(return_id).await?;
+        let detail = api.return_detail(shop, return_id).await?;
         back.return_type = detail.return_type.or(back.return_type);
         back.lines = detail.lines;
     }

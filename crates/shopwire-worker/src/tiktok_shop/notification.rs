@@ -11,6 +11,8 @@ pub const ORDER_STATUS_CHANGE: i64 = 1;
 pub const CANCELLATION_STATUS_CHANGE: i64 = 11;
 /// Topic 12: a return or refund request changed.
 pub const RETURN_STATUS_CHANGE: i64 = 12;
+/// Topic 6: the seller revoked the app for the shop.
+pub const SELLER_DEAUTHORIZATION: i64 = 6;
 
 /// A notification we act on, or the topic number of one we do not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,8 @@ pub enum Notification {
     Cancellation(RequestChange),
     /// Topic 12: `status` is the `return_status`.
     Return(RequestChange),
+    /// Topic 6: the envelope's shop is no longer authorized.
+    Deauthorized,
     /// Any other topic.
     Other(i64),
 }
@@ -79,6 +83,8 @@ pub struct Malformed(String);
 struct Envelope {
     #[serde(rename = "type")]
     topic: i64,
+    #[serde(default)]
+    shop_id: Option<Text>,
     #[serde(default)]
     data: serde_json::Value,
 }
@@ -144,7 +150,21 @@ struct ReturnData {
 
 /// Parse a webhook body. Unknown topics are [`Notification::Other`], never an error.
 pub fn parse(body: &[u8]) -> Result<Notification, Malformed> {
+    parse_for_shop(body).map(|(_, notification)| notification)
+}
+
+/// Parse a webhook body, with the envelope's `shop_id` (which selects the shop's tokens)
+/// when it names one.
+pub fn parse_for_shop(body: &[u8]) -> Result<(Option<String>, Notification), Malformed> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| Malformed(e.to_string()))?;
+    let shop_id = envelope
+        .shop_id
+        .map(Text::into_string)
+        .filter(|s| !s.trim().is_empty());
+    read_topic(envelope.topic, envelope.data).map(|n| (shop_id, n))
+}
+
+fn read_topic(topic: i64, data_value: serde_json::Value) -> Result<Notification, Malformed> {
     let data = |what: &str, e: serde_json::Error| Malformed(format!("topic {what} data: {e}"));
     let order_id = |id: Text| {
         let id = id.into_string();
@@ -156,9 +176,9 @@ pub fn parse(body: &[u8]) -> Result<Notification, Malformed> {
             Ok(id)
         }
     };
-    match envelope.topic {
+    match topic {
         ORDER_STATUS_CHANGE => {
-            let d: OrderData = serde_json::from_value(envelope.data).map_err(|e| data("1", e))?;
+            let d: OrderData = serde_json::from_value(data_value).map_err(|e| data("1", e))?;
             let status = match d.order_status {
                 Text::Str(name) => {
                     TiktokStatus::from_name(&name).map_or(Reported::Unknown(name), Reported::Known)
@@ -184,7 +204,7 @@ pub fn parse(body: &[u8]) -> Result<Notification, Malformed> {
         }
         CANCELLATION_STATUS_CHANGE => {
             let d: CancellationData =
-                serde_json::from_value(envelope.data).map_err(|e| data("11", e))?;
+                serde_json::from_value(data_value).map_err(|e| data("11", e))?;
             Ok(Notification::Cancellation(RequestChange {
                 order_id: order_id(d.order_id)?,
                 status: d.cancel_status,
@@ -194,7 +214,7 @@ pub fn parse(body: &[u8]) -> Result<Notification, Malformed> {
             }))
         }
         RETURN_STATUS_CHANGE => {
-            let d: ReturnData = serde_json::from_value(envelope.data).map_err(|e| data("12", e))?;
+            let d: ReturnData = serde_json::from_value(data_value).map_err(|e| data("12", e))?;
             Ok(Notification::Return(RequestChange {
                 order_id: order_id(d.order_id)?,
                 status: d.return_status,
@@ -210,6 +230,7 @@ pub fn parse(body: &[u8]) -> Result<Notification, Malformed> {
                     .filter(|t| !t.is_empty()),
             }))
         }
+        SELLER_DEAUTHORIZATION => Ok(Notification::Deauthorized),
         other => Ok(Notification::Other(other)),
     }
 }
@@ -220,6 +241,22 @@ mod tests {
 
     fn order(data: &str) -> Result<Notification, Malformed> {
         parse(format!(r#"{{"type":1,"tts_notification_id":"1","shop_id":"2","timestamp":3,"data":{data}}}"#).as_bytes())
+    }
+
+    #[test]
+    fn the_envelope_names_the_shop_and_topic_6_deauthorizes_it() {
+        let body = br#"{"type":6,"tts_notification_id":"1","shop_id":"7495540735365777507","timestamp":1718305585,"data":{}}"#;
+        let (shop, notification) = parse_for_shop(body).expect("parsed");
+        assert_eq!(shop.as_deref(), Some("7495540735365777507"));
+        assert_eq!(notification, Notification::Deauthorized);
+        let numeric = br#"{"type":1,"shop_id":7495540735365777507,"data":{"order_id":"5","order_status":"UNPAID","update_time":1}}"#;
+        let (shop, _) = parse_for_shop(numeric).expect("parsed");
+        assert_eq!(shop.as_deref(), Some("7495540735365777507"));
+        let none = br#"{"type":5,"data":{}}"#;
+        assert_eq!(
+            parse_for_shop(none).expect("parsed"),
+            (None, Notification::Other(5))
+        );
     }
 
     #[test]
@@ -302,8 +339,8 @@ mod tests {
 
     #[test]
     fn other_topics_are_passed_over_whatever_their_data() {
-        let body = br#"{"type":6,"tts_notification_id":"9","shop_id":"2","timestamp":3,"data":{"anything":[1,2]}}"#;
-        assert_eq!(parse(body).expect("parses"), Notification::Other(6));
+        let body = br#"{"type":5,"tts_notification_id":"9","shop_id":"2","timestamp":3,"data":{"anything":[1,2]}}"#;
+        assert_eq!(parse(body).expect("parses"), Notification::Other(5));
         assert_eq!(
             parse(br#"{"type":99}"#).expect("parses"),
             Notification::Other(99)

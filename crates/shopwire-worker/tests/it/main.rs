@@ -23,4 +23,5 @@ mod stripe_support;
 mod sweeping;
 mod tiktok_shop;
 mod tiktok_shop_api;
+mod tiktok_shop_connected;
 mod trends;

@@ -567,9 +567,9 @@ async fn a_status_that_would_move_the_order_back_is_recorded_not_applied(pool: P
 async fn an_unknown_topic_is_ignored(pool: PgPool) {
     let mut worker = spawn_worker(pool).await;
     let body = notification(
-        6,
-        "deauth-1",
-        serde_json::json!({"shop_id": "7495540735365777507"}),
+        5,
+        "product-1",
+        serde_json::json!({"product_id": "1729592969712207008", "status": "PRODUCT_AUDIT_FAILED"}),
     );
 
     let id = deliver(&worker, &body).await;

@@ -220,8 +220,11 @@ async fn an_api_429_is_transient_and_honours_retry_after(pool: PgPool) {
     worker.stop().await.expect("clean shutdown");
 }
 
+/// The static token cannot be refreshed, but an operator may replace it: TikTok refusing it
+/// is retried after a minute, not dead-lettered (connected shops refresh theirs:
+/// `tiktok_shop_connected`).
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn an_api_401_is_a_permanent_error(pool: PgPool) {
+async fn an_expired_static_token_is_retried_after_a_minute(pool: PgPool) {
     let server = MockServer::start().await;
     order_detail()
         .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
@@ -233,18 +236,41 @@ async fn an_api_401_is_a_permanent_error(pool: PgPool) {
 
     let err = apply_awaiting_shipment(&worker).await.expect_err("fails");
 
-    assert!(err.is_permanent(), "{err}");
-    assert!(err.to_string().contains("401"), "{err}");
+    assert!(!err.is_permanent(), "{err}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(60)));
+    assert!(err.to_string().contains("105002"), "{err}");
     assert_no_secrets(&err.to_string());
     no_order_was_made(&worker.pool).await;
     worker.stop().await.expect("clean shutdown");
 }
 
+/// A token TikTok refuses (401) may be replaced (a refresh, an operator): the delivery is
+/// retried later, not dead-lettered at once, and the error names no secret.
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
-async fn an_api_401_sends_the_delivery_to_the_dead_letter_queue(pool: PgPool) {
+async fn an_api_401_is_retried_later_not_dead_lettered_at_once(pool: PgPool) {
     let server = MockServer::start().await;
     order_detail()
         .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let mut worker = spawn_worker_with(pool, with_api(&server)).await;
+
+    let id =
+        crate::tiktok_shop::deliver(&worker, &fixture("order_status_change.awaiting_shipment"))
+            .await;
+
+    let row = worker.row(id).await;
+    assert_eq!((row.status.as_str(), row.attempts), ("failed", 1));
+    assert_no_secrets(row.last_error.as_deref().unwrap_or_default());
+    worker.stop().await.expect("clean shutdown");
+}
+
+/// Any other refusal (403, 404, …) cannot be fixed by retrying: dead at once.
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn an_api_403_sends_the_delivery_to_the_dead_letter_queue(pool: PgPool) {
+    let server = MockServer::start().await;
+    order_detail()
+        .respond_with(ResponseTemplate::new(403))
         .mount(&server)
         .await;
     let mut worker = spawn_worker_with(pool, with_api(&server)).await;

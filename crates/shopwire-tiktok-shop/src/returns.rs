@@ -1,10 +1,45 @@
 //! Search Returns (202309): what a return sent back. The return webhook (topic 12) names the
 //! return but not its lines; the API lists them, one return line item per unit.
 
+use reqwest::Method;
 use serde::Deserialize;
 use shopwire_core::db::tiktok_orders::ReturnedLine;
 
-use super::order::{opt_text, text};
+use crate::api::{ApiError, ShopCall, TiktokShopApi, transient, unreadable};
+use crate::order::{opt_text, text};
+
+/// Search Returns, version 202309 (`POST`, JSON body).
+pub const SEARCH_RETURNS_PATH: &str = "/return_refund/202309/returns/search";
+
+impl TiktokShopApi {
+    /// Search Returns for one return of `shop`: its type and the units it sent back.
+    pub async fn return_detail(
+        &self,
+        shop: &ShopCall,
+        return_id: &str,
+    ) -> Result<ReturnDetail, ApiError> {
+        let request = serde_json::to_vec(&serde_json::json!({ "return_ids": [return_id] }))
+            .map_err(|e| ApiError::Permanent(format!("Search Returns body: {e}")))?;
+        let body = self
+            .call(
+                &shop.access_token,
+                Some(&shop.cipher),
+                (Method::POST, SEARCH_RETURNS_PATH),
+                &[],
+                Some(request),
+                "Search Returns",
+            )
+            .await?;
+        let envelope: Envelope = serde_json::from_slice(&body).map_err(unreadable)?;
+        envelope
+            .data
+            .into_iter()
+            .flat_map(|d| d.return_orders)
+            .find(|r| r.return_id == return_id)
+            .map(ApiReturn::into_detail)
+            .ok_or_else(|| transient("TikTok Shop API does not list the return yet".into()))
+    }
+}
 
 /// The response of Search Returns.
 #[derive(Debug, Deserialize)]

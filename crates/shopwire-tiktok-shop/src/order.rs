@@ -1,8 +1,39 @@
 //! Get Order Detail (202309): the response, and what we keep of it.
 
+use reqwest::Method;
 use serde::Deserialize;
 use shopwire_core::db::tiktok_orders::{Details, NewLine};
 use shopwire_core::domain::{Currency, Money};
+
+use crate::api::{ApiError, ShopCall, TiktokShopApi, transient, unreadable};
+
+/// Get Order Detail, version 202309.
+pub const ORDER_DETAIL_PATH: &str = "/order/202309/orders";
+
+impl TiktokShopApi {
+    /// Get Order Detail for one order of `shop`: its buyer, total and lines.
+    pub async fn order_detail(&self, shop: &ShopCall, order_id: &str) -> Result<Details, ApiError> {
+        let body = self
+            .call(
+                &shop.access_token,
+                Some(&shop.cipher),
+                (Method::GET, ORDER_DETAIL_PATH),
+                &[("ids", order_id)],
+                None,
+                "Get Order Detail",
+            )
+            .await?;
+        let envelope: Envelope = serde_json::from_slice(&body).map_err(unreadable)?;
+        envelope
+            .data
+            .into_iter()
+            .flat_map(|d| d.orders)
+            .find(|o| o.id == order_id)
+            .map(ApiOrder::into_details)
+            // Notifications can outrun the order API; the order shows up on a later attempt.
+            .ok_or_else(|| transient("TikTok Shop API does not list the order yet".into()))
+    }
+}
 
 /// The response of Get Order Detail (its `code` is checked before, for every call).
 #[derive(Debug, Deserialize)]
