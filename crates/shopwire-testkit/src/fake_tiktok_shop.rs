@@ -2,7 +2,9 @@
 //! (`/api/v2/token/get`, `/api/v2/token/refresh`) and its Open API host, so a client's
 //! integration tests meet the real protocol — signed requests, a 300 s timestamp window,
 //! single-use auth codes, strictly rotating refresh tokens, expiring access tokens, shop
-//! ciphers and a rate limit — instead of a mock that accepts whatever it is sent.
+//! ciphers and a rate limit — instead of a mock that accepts whatever it is sent. Besides
+//! the shop list and orders by id, it takes inventory pushes (recorded per SKU, with
+//! failures and latency on demand) and searches orders by update time, page by page.
 //!
 //! ```no_run
 //! # use shopwire_testkit::fake_tiktok_shop::{FakeShop, FakeTiktokShop};
@@ -98,6 +100,22 @@ impl fmt::Debug for Recorded {
     }
 }
 
+/// One SKU's stock as an Update Inventory call set it, in arrival order, so a test can
+/// check what a client pushed to which shop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryUpdate {
+    /// The id of the shop whose `shop_cipher` the call sent.
+    pub shop_id: String,
+    /// The TikTok product id from the call's path.
+    pub product_id: String,
+    /// The TikTok SKU id from the body.
+    pub sku_id: String,
+    /// The SKU's quantity: the sum over the body's `inventory` entries (one per warehouse).
+    pub quantity: i64,
+    /// When the fake recorded it (after any [`FakeTiktokShop::set_inventory_delay`]).
+    pub at: Instant,
+}
+
 /// An issued access or refresh token and when it stops working (since the Unix epoch).
 struct Token {
     value: String,
@@ -163,8 +181,13 @@ struct State {
     access_lifetime: Duration,
     refresh_lifetime: Duration,
     sellers: Vec<Seller>,
-    /// `(shop id, order)`.
+    /// `(shop id, order)`; at most one per shop and order id (see `add_order`).
     orders: Vec<(String, Value)>,
+    inventory_updates: Vec<InventoryUpdate>,
+    /// How many more otherwise-valid inventory updates to answer with a 500.
+    failing_inventory_updates: usize,
+    inventory_delay: Duration,
+    order_searches: usize,
     requests_per_minute: Option<u32>,
     /// When each Open API request of the last 60 s arrived (kept only under a limit).
     window: VecDeque<Instant>,
@@ -259,9 +282,41 @@ impl FakeTiktokShop {
         lock(&self.state).requests_per_minute = limit;
     }
 
-    /// File `order` (opaque; `order["id"]` is its id) under the shop whose id is `shop_id`.
+    /// File `order` (opaque; `order["id"]` is its id) under the shop whose id is `shop_id`,
+    /// replacing that shop's order with the same id if there is one — so a test "updates"
+    /// an order by adding it again, e.g. with a later `"update_time"` for search to find.
     pub fn add_order(&self, shop_id: &str, order: Value) {
-        lock(&self.state).orders.push((shop_id.to_owned(), order));
+        let mut state = lock(&self.state);
+        let id = server::order_id(&order);
+        let stored = (state.orders.iter_mut()).find(|(shop, stored)| {
+            shop.as_str() == shop_id && id.is_some() && server::order_id(stored) == id
+        });
+        match stored {
+            Some(stored) => stored.1 = order,
+            None => state.orders.push((shop_id.to_owned(), order)),
+        }
+    }
+
+    /// Answer the next `n` otherwise-valid inventory updates with 500, code 1, recording
+    /// none of their SKUs — as TikTok does now and then, so a client's retry is tested.
+    pub fn fail_next_inventory_updates(&self, n: usize) {
+        lock(&self.state).failing_inventory_updates = n;
+    }
+
+    /// Make each valid inventory update take `delay` before it is recorded and answered
+    /// (the fake keeps serving other calls meanwhile), to test a client's timeouts.
+    pub fn set_inventory_delay(&self, delay: Duration) {
+        lock(&self.state).inventory_delay = delay;
+    }
+
+    /// Every SKU update recorded so far, oldest first.
+    pub fn inventory_updates(&self) -> Vec<InventoryUpdate> {
+        lock(&self.state).inventory_updates.clone()
+    }
+
+    /// How many Search Orders calls succeeded.
+    pub fn order_searches(&self) -> usize {
+        lock(&self.state).order_searches
     }
 
     /// The access token currently issued to the seller `open_id`, if any (expired or not).

@@ -2,7 +2,7 @@
 //! fake's), so each test checks the protocol rather than the fake against itself.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
@@ -14,6 +14,12 @@ const KEY: &str = "app-key";
 const SECRET: &str = "app-secret";
 const SHOPS: &str = "/authorization/202309/shops";
 const ORDERS: &str = "/order/202309/orders";
+const SEARCH: &str = "/order/202309/orders/search";
+
+/// The Update Inventory path of `product`.
+fn inventory(product: &str) -> String {
+    format!("/product/202309/products/{product}/inventory/update")
+}
 
 fn shop(id: &str, cipher: &str) -> FakeShop {
     let (name, region, code) = (format!("Shop {id}"), "GB".into(), "GBCODE".into());
@@ -69,6 +75,11 @@ async fn get(url: &str, query: &[(&str, &str)], token: Option<&str>) -> Reply {
     if let Some(token) = token {
         request = request.header("x-tts-access-token", token);
     }
+    reply(request).await
+}
+
+/// Send `request` and read the fake's answer.
+async fn reply(request: reqwest::RequestBuilder) -> Reply {
     let response = request.send().await.expect("the fake answers");
     let status = response.status().as_u16();
     let retry_after = response.headers().get("retry-after");
@@ -112,13 +123,13 @@ async fn refresh(fake: &FakeTiktokShop, refresh_token: &str) -> Reply {
 }
 
 /// The test's own signer: the documented string, built with a sorted map.
-fn test_sign(secret: &str, path: &str, query: &[(&str, &str)]) -> String {
+fn test_sign(secret: &str, path: &str, query: &[(&str, &str)], body: &str) -> String {
     let sorted: BTreeMap<&str, &str> = (query.iter().copied())
         .filter(|(k, _)| *k != "sign" && *k != "access_token")
         .collect();
     let joined: String = sorted.iter().map(|(k, v)| format!("{k}{v}")).collect();
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
-    mac.update(format!("{secret}{path}{joined}{secret}").as_bytes());
+    mac.update(format!("{secret}{path}{joined}{body}{secret}").as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
 
@@ -134,9 +145,43 @@ async fn signed(
     let timestamp = timestamp.to_string();
     let mut query = vec![("app_key", KEY), ("timestamp", &timestamp)];
     query.extend_from_slice(extra);
-    let sign = test_sign(secret, path, &query);
+    let sign = test_sign(secret, path, &query, "");
     query.push(("sign", &sign));
     get(&format!("{}{path}", fake.uri()), &query, Some(token)).await
+}
+
+/// An Open API POST of `path` with `extra` parameters, signed over `signed_body` as a
+/// correct client signs it, sending `sent_body` (the same, unless a test tampers).
+async fn post_signed(
+    fake: &FakeTiktokShop,
+    path: &str,
+    extra: &[(&str, &str)],
+    (signed_body, sent_body): (&str, &str),
+    token: &str,
+) -> Reply {
+    let timestamp = now().to_string();
+    let mut query = vec![("app_key", KEY), ("timestamp", &timestamp)];
+    query.extend_from_slice(extra);
+    let sign = test_sign(SECRET, path, &query, signed_body);
+    query.push(("sign", &sign));
+    let url = format!("{}{path}", fake.uri());
+    let url = url::Url::parse_with_params(&url, &query).expect("a valid URL");
+    let request = (reqwest::Client::new().post(url))
+        .header("x-tts-access-token", token)
+        .header("content-type", "application/json")
+        .body(sent_body.to_owned());
+    reply(request).await
+}
+
+/// An Open API POST of `body`, signed as a correct client signs it.
+async fn post(
+    fake: &FakeTiktokShop,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: &str,
+    token: &str,
+) -> Reply {
+    post_signed(fake, path, extra, (body, body), token).await
 }
 
 /// An Open API GET signed as a correct client signs it.
@@ -159,7 +204,17 @@ fn the_sign_matches_an_independently_computed_example() {
     let expected = "91524d3ecadeb7d2b0d304698921a6c1e08548d11e75ce51e68e95591dc872b5";
     let owned: Vec<(String, String)> = query.map(|(k, v)| (k.into(), v.into())).to_vec();
     assert_eq!(super::server::sign("123", ORDERS, &owned, b""), expected);
-    assert_eq!(test_sign("123", ORDERS, &query), expected);
+    assert_eq!(test_sign("123", ORDERS, &query, ""), expected);
+    // A POST's body goes between the parameters and the closing secret:
+    // python3: hmac.new(b"123", b"123/product/202309/products/p1/inventory/update"
+    //   b"app_keyabcdefshop_cipherROW_xtimestamp1718309211" b'{"skus":[]}' b"123", …)
+    let expected = "8a8b8a0f427f5b38238f49db3f92765062cb88865b144119ae53471d6ab2a5d6";
+    let (path, body) = (inventory("p1"), r#"{"skus":[]}"#);
+    let owned: Vec<(String, String)> = (owned.into_iter()).filter(|(k, _)| k != "ids").collect();
+    let query: Vec<(&str, &str)> = query.into_iter().filter(|(k, _)| *k != "ids").collect();
+    let server = super::server::sign("123", &path, &owned, body.as_bytes());
+    assert_eq!(server, expected);
+    assert_eq!(test_sign("123", &path, &query, body), expected);
 }
 
 #[tokio::test]
@@ -334,4 +389,290 @@ async fn past_the_rate_limit_open_api_calls_get_429_with_retry_after() {
     fake.set_requests_per_minute(None);
     let access = refreshed.token("access_token");
     assert_eq!(call(&fake, SHOPS, &[], &access).await.answer(), (200, 0));
+}
+
+/// The fake's inventory updates without their times, as tests compare them.
+fn updates(fake: &FakeTiktokShop) -> Vec<(String, String, String, i64)> {
+    (fake.inventory_updates().into_iter())
+        .map(|u| (u.shop_id, u.product_id, u.sku_id, u.quantity))
+        .collect()
+}
+
+const STOCK: &str = r#"{"skus":[{"id":"sku-1","inventory":[{"quantity":7}]}]}"#;
+
+#[tokio::test]
+async fn an_inventory_update_is_recorded_per_sku_with_its_shop_and_quantity() {
+    let fake = fake().await;
+    fake.add_seller("code-2", "open-2", "Other", vec![shop("shop-2", "ROW_two")]);
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    let body = json!({"skus": [
+        {"id": "sku-1", "inventory": [{"quantity": 5, "warehouse_id": "wh-1"}]},
+        {"id": "sku-2", "inventory": [{"quantity": 0}]},
+        {"id": "sku-3", "inventory": [{"quantity": 2, "warehouse_id": "wh-1"},
+            {"quantity": 3, "warehouse_id": "wh-2"}]},
+    ]});
+    let cipher = [("shop_cipher", "ROW_one")];
+    let path = inventory("p-9");
+    let answered = post(&fake, &path, &cipher, &body.to_string(), &access).await;
+    assert_eq!(answered.answer(), (200, 0));
+    assert_eq!(
+        (&answered.body["message"], &answered.body["data"]),
+        (&json!("Success"), &json!({}))
+    );
+    let expected = [("sku-1", 5), ("sku-2", 0), ("sku-3", 5)]
+        .map(|(sku, n)| ("shop-1".into(), "p-9".into(), sku.into(), n));
+    assert_eq!(updates(&fake), expected, "one per SKU, warehouses summed");
+    let last = fake.requests().pop().expect("requests are recorded");
+    assert_eq!((last.method.as_str(), last.status), ("POST", 200));
+}
+
+#[tokio::test]
+async fn an_invalid_inventory_body_is_400_12019007_and_records_nothing() {
+    let fake = fake().await;
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    let cipher = [("shop_cipher", "ROW_one")];
+    for body in [
+        "not json",
+        "",
+        "[]",
+        "{}",
+        r#"{"skus":[]}"#,
+        r#"{"skus":{"id":"sku-1"}}"#,
+        r#"{"skus":[{"inventory":[{"quantity":1}]}]}"#,
+        r#"{"skus":[{"id":7,"inventory":[{"quantity":1}]}]}"#,
+        r#"{"skus":[{"id":"sku-1"}]}"#,
+        r#"{"skus":[{"id":"sku-1","inventory":[]}]}"#,
+        r#"{"skus":[{"id":"sku-1","inventory":[{"warehouse_id":"wh"}]}]}"#,
+        r#"{"skus":[{"id":"sku-1","inventory":[{"quantity":-1}]}]}"#,
+        r#"{"skus":[{"id":"sku-1","inventory":[{"quantity":1.5}]}]}"#,
+        r#"{"skus":[{"id":"sku-1","inventory":[{"quantity":"3"}]}]}"#,
+        r#"{"skus":[{"id":"sku-1","inventory":[{"quantity":1,"warehouse_id":3}]}]}"#,
+        r#"{"skus":[{"id":"ok","inventory":[{"quantity":1}]},{"id":"bad","inventory":[]}]}"#,
+    ] {
+        let answered = post(&fake, &inventory("p-1"), &cipher, body, &access).await;
+        assert_eq!(answered.answer(), (400, 12019007), "{body}");
+        assert_eq!(answered.body["message"], "invalid inventory", "{body}");
+    }
+    assert_eq!(updates(&fake), [], "no SKU of an invalid body is recorded");
+}
+
+#[tokio::test]
+async fn failed_inventory_updates_answer_500_and_record_nothing_then_recover() {
+    let fake = fake().await;
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    let cipher = [("shop_cipher", "ROW_one")];
+    let path = inventory("p-1");
+    fake.fail_next_inventory_updates(2);
+    let invalid = post(&fake, &path, &cipher, "{}", &access).await;
+    assert_eq!(
+        invalid.answer(),
+        (400, 12019007),
+        "invalid bodies spend no failure"
+    );
+    for _ in 0..2 {
+        let failed = post(&fake, &path, &cipher, STOCK, &access).await;
+        assert_eq!(failed.answer(), (500, 1));
+        assert_eq!(failed.body["message"], "Internal error");
+    }
+    assert_eq!(updates(&fake), []);
+    let recovered = post(&fake, &path, &cipher, STOCK, &access).await;
+    assert_eq!(recovered.answer(), (200, 0));
+    let expected = [("shop-1".into(), "p-1".into(), "sku-1".into(), 7)];
+    assert_eq!(updates(&fake), expected);
+}
+
+#[tokio::test]
+async fn inventory_updates_need_the_sellers_own_cipher_and_a_sign_over_the_body() {
+    let fake = fake().await;
+    fake.add_seller("code-2", "open-2", "Other", vec![shop("shop-2", "ROW_two")]);
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    let path = inventory("p-1");
+    for cipher in [
+        &[("shop_cipher", "ROW_two")][..],
+        &[("shop_cipher", "nope")],
+        &[],
+    ] {
+        let refused = post(&fake, &path, cipher, STOCK, &access).await;
+        assert_eq!(refused.answer(), (403, 106004), "{cipher:?}");
+    }
+    let cipher = [("shop_cipher", "ROW_one")];
+    let tampered = STOCK.replace('7', "9");
+    let unsigned = post_signed(&fake, &path, &cipher, (STOCK, &tampered), &access).await;
+    assert_eq!(unsigned.answer(), (401, 106001), "the sign covers the body");
+    let as_get = call(&fake, &path, &cipher, &access).await;
+    assert_eq!(as_get.answer(), (404, 40400), "Update Inventory is a POST");
+    let no_product = post(&fake, &inventory(""), &cipher, STOCK, &access).await;
+    assert_eq!(no_product.answer(), (404, 40400));
+    assert_eq!(updates(&fake), []);
+    fake.set_requests_per_minute(Some(0));
+    let limited = post(&fake, &path, &cipher, STOCK, &access).await;
+    assert_eq!(
+        limited.answer(),
+        (429, 36009004),
+        "updates count toward the limit"
+    );
+}
+
+#[tokio::test]
+async fn a_delayed_inventory_update_is_recorded_after_its_sleep_without_blocking_others() {
+    let fake = fake().await;
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    let delay = Duration::from_millis(400);
+    fake.set_inventory_delay(delay);
+    let started = Instant::now();
+    let cipher = [("shop_cipher", "ROW_one")];
+    let path = inventory("p-1");
+    let update = post(&fake, &path, &cipher, STOCK, &access);
+    let meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let shops = call(&fake, SHOPS, &[], &access).await;
+        (shops.answer(), started.elapsed(), updates(&fake).len())
+    };
+    let (update, (shops, shops_at, seen)) = tokio::join!(update, meanwhile);
+    assert_eq!(shops, (200, 0));
+    assert!(
+        shops_at < delay,
+        "other calls are served during the sleep ({shops_at:?})"
+    );
+    assert_eq!(seen, 0, "nothing is recorded before the sleep ends");
+    assert_eq!(update.answer(), (200, 0));
+    assert!(started.elapsed() >= delay);
+    let recorded = fake.inventory_updates();
+    assert_eq!(recorded.len(), 1);
+    assert!(
+        recorded[0].at >= started + delay,
+        "recorded after the sleep"
+    );
+    let last = fake.requests().pop().expect("requests are recorded");
+    assert_eq!((last.method.as_str(), last.status), ("POST", 200));
+}
+
+/// The ids of a search answer's orders and its `next_page_token`.
+fn page(reply: &Reply) -> (Vec<String>, String) {
+    let orders = reply.body["data"]["orders"].as_array().expect("orders");
+    let ids = orders
+        .iter()
+        .map(|o| o["id"].as_str().expect("an id").to_owned());
+    let token = reply.body["data"]["next_page_token"].as_str();
+    (ids.collect(), token.expect("a next_page_token").to_owned())
+}
+
+#[tokio::test]
+async fn search_filters_by_update_time_sorts_and_pages_until_the_token_is_empty() {
+    let fake = fake().await;
+    for (id, time) in [
+        ("o-d", 200),
+        ("o-a", 100),
+        ("o-f", 300),
+        ("o-b", 200),
+        ("o-c", 150),
+    ] {
+        fake.add_order(
+            "shop-1",
+            json!({"id": id, "update_time": time, "status": "X"}),
+        );
+    }
+    fake.add_order("shop-1", json!({"id": "o-e"}));
+    fake.add_order("shop-2", json!({"id": "o-z", "update_time": 150}));
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    let window = r#"{"update_time_ge":100,"update_time_lt":300}"#;
+    let (mut token, mut seen, mut pages) = (String::new(), Vec::new(), 0);
+    loop {
+        let query = [
+            ("page_size", "1"),
+            ("page_token", token.as_str()),
+            ("shop_cipher", "ROW_one"),
+        ];
+        let reply = post(&fake, SEARCH, &query, window, &access).await;
+        assert_eq!(reply.answer(), (200, 0));
+        assert_eq!(reply.body["data"]["total_count"], 4);
+        let (ids, next) = page(&reply);
+        (seen, token, pages) = ([seen, ids].concat(), next, pages + 1);
+        if token.is_empty() {
+            break;
+        }
+        assert!(pages < 10, "pagination ends");
+    }
+    assert_eq!(seen, ["o-a", "o-c", "o-b", "o-d"], "by (update_time, id)");
+    assert_eq!((pages, fake.order_searches()), (4, 4));
+    let query = [("page_size", "100"), ("shop_cipher", "ROW_one")];
+    let all = post(&fake, SEARCH, &query, "{}", &access).await;
+    let (ids, next) = page(&all);
+    assert_eq!(
+        ids,
+        ["o-e", "o-a", "o-c", "o-b", "o-d", "o-f"],
+        "no update_time is 0"
+    );
+    assert_eq!(next, "", "one page holds them all");
+    let full = json!({"id": "o-e"});
+    assert_eq!(all.body["data"]["orders"][0], full, "whole orders");
+    let from = post(&fake, SEARCH, &query, r#"{"update_time_ge":200}"#, &access).await;
+    assert_eq!(page(&from).0, ["o-b", "o-d", "o-f"]);
+    let first = [("page_size", "2"), ("shop_cipher", "ROW_one")];
+    let (ids, next) = page(&post(&fake, SEARCH, &first, window, &access).await);
+    assert_eq!(ids, ["o-a", "o-c"]);
+    assert!(!next.is_empty(), "more pages follow");
+}
+
+#[tokio::test]
+async fn search_rejects_a_page_size_outside_1_to_100_a_bad_body_and_others_ciphers() {
+    let fake = fake().await;
+    fake.add_seller("code-2", "open-2", "Other", vec![shop("shop-2", "ROW_two")]);
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    for size in [
+        &[("page_size", "0")][..],
+        &[("page_size", "101")],
+        &[("page_size", "x")],
+        &[],
+    ] {
+        let query = [size, &[("shop_cipher", "ROW_one")]].concat();
+        let refused = post(&fake, SEARCH, &query, "{}", &access).await;
+        assert_eq!(refused.answer(), (400, 36009003), "{size:?}");
+        assert_eq!(refused.body["message"], "invalid page_size");
+    }
+    for body in ["", "not json", "[]", r#"{"update_time_ge":"1"}"#] {
+        let query = [("page_size", "10"), ("shop_cipher", "ROW_one")];
+        let refused = post(&fake, SEARCH, &query, body, &access).await;
+        assert_eq!(refused.answer(), (400, 36009003), "{body}");
+    }
+    let query = [("page_size", "10"), ("shop_cipher", "ROW_two")];
+    let others = post(&fake, SEARCH, &query, "{}", &access).await;
+    assert_eq!(others.answer(), (403, 106004));
+    let query = [("page_size", "10"), ("shop_cipher", "ROW_one")];
+    let tampered = post_signed(&fake, SEARCH, &query, ("{}", "{ }"), &access).await;
+    assert_eq!(tampered.answer(), (401, 106001));
+    assert_eq!(fake.order_searches(), 0, "only successful searches count");
+}
+
+#[tokio::test]
+async fn add_order_replaces_the_shops_order_with_the_same_id() {
+    let fake = fake().await;
+    fake.add_seller("code-2", "open-2", "Other", vec![shop("shop-2", "ROW_two")]);
+    fake.add_order(
+        "shop-1",
+        json!({"id": "o1", "update_time": 100, "status": "UNPAID"}),
+    );
+    fake.add_order(
+        "shop-2",
+        json!({"id": "o1", "update_time": 100, "status": "OTHER"}),
+    );
+    let updated = json!({"id": "o1", "update_time": 500, "status": "AWAITING_SHIPMENT"});
+    fake.add_order("shop-1", updated.clone());
+    let one = exchange(&fake, "code-1").await.token("access_token");
+    let query = [("page_size", "10"), ("shop_cipher", "ROW_one")];
+    let search = post(&fake, SEARCH, &query, "{}", &one).await;
+    assert_eq!(search.body["data"]["orders"], json!([updated]));
+    assert_eq!(search.body["data"]["total_count"], 1);
+    let by_id = [("ids", "o1"), ("shop_cipher", "ROW_one")];
+    let by_id = call(&fake, ORDERS, &by_id, &one).await;
+    assert_eq!(by_id.body["data"]["orders"], json!([updated]));
+    let two = exchange(&fake, "code-2").await.token("access_token");
+    let query = [("page_size", "10"), ("shop_cipher", "ROW_two")];
+    let other = post(&fake, SEARCH, &query, "{}", &two).await;
+    let untouched = json!({"id": "o1", "update_time": 100, "status": "OTHER"});
+    assert_eq!(
+        other.body["data"]["orders"],
+        json!([untouched]),
+        "other shops keep theirs"
+    );
 }
