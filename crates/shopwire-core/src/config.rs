@@ -133,6 +133,9 @@ pub struct Settings {
     /// `TIKTOK_SHOP_SHOP_CIPHER`: that static shop's `shop_cipher`, sent on every API call;
     /// required with `TIKTOK_SHOP_ACCESS_TOKEN`.
     pub tiktok_shop_shop_cipher: Option<String>,
+    /// `TIKTOK_SHOP_INVENTORY_PUSH_SECS`, default 5: a linked SKU's available stock reaches
+    /// TikTok Shop within this long of a change, at most one push per SKU per interval.
+    pub tiktok_shop_inventory_push: Duration,
     /// `TIKTOK_MESSAGING_API_BASE`, default `https://business-api.tiktok.com`.
     pub tiktok_messaging_api_base: String,
     /// `TIKTOK_MESSAGING_TOKEN`: buyer DMs get replies when set.
@@ -279,6 +282,11 @@ impl Settings {
                 .url("TIKTOK_SHOP_AUTH_BASE", "https://auth.tiktok-shops.com")?,
             tiktok_shop_access_token: r.secret("TIKTOK_SHOP_ACCESS_TOKEN"),
             tiktok_shop_shop_cipher: r.string("TIKTOK_SHOP_SHOP_CIPHER"),
+            tiktok_shop_inventory_push: Duration::from_secs(r.number(
+                "TIKTOK_SHOP_INVENTORY_PUSH_SECS",
+                5,
+                1..=3_600,
+            )?),
             tiktok_messaging_api_base: r.url(
                 "TIKTOK_MESSAGING_API_BASE",
                 "https://business-api.tiktok.com",

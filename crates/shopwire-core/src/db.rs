@@ -23,6 +23,7 @@ pub mod payments;
 pub mod products;
 pub mod reminders;
 pub mod retention;
+pub mod tiktok_inventory;
 pub mod tiktok_orders;
 pub mod tiktok_shops;
 pub mod trends;

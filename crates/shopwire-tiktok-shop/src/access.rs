@@ -157,7 +157,11 @@ impl TiktokShop {
 
     /// Run `call` with `shop_id`'s token: refreshed first when about to expire, refreshed
     /// and retried once when TikTok refuses it.
-    async fn for_shop<T, F, Fut>(&self, shop_id: Option<&str>, call: F) -> Result<T, ShopError>
+    pub(crate) async fn for_shop<T, F, Fut>(
+        &self,
+        shop_id: Option<&str>,
+        call: F,
+    ) -> Result<T, ShopError>
     where
         F: Fn(ShopCall) -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod inventory;
 pub mod order;
 pub mod returns;
 pub mod shops;

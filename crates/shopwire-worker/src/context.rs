@@ -55,6 +55,8 @@ pub struct JobContext {
     /// The TikTok Shop API with its connected shops; `None` (orders sync without line items)
     /// unless `TIKTOK_SHOP_APP_KEY` and `TIKTOK_SHOP_APP_SECRETS` are set.
     pub tiktok_shop: Option<TiktokShop>,
+    /// `TIKTOK_SHOP_INVENTORY_PUSH_SECS`: linked SKUs' stock reaches TikTok Shop within this.
+    pub inventory_push: Duration,
     /// TikTok Business Messaging, for DM replies (when `TIKTOK_MESSAGING_TOKEN` is set).
     pub messaging: Option<MessagingClient>,
     /// Who scores trend signals (`TRENDS_SCORER`).
@@ -117,6 +119,7 @@ impl JobContext {
             ),
             stripe: StripeClient::from_settings(settings),
             tiktok_shop,
+            inventory_push: settings.tiktok_shop_inventory_push,
             messaging: settings.tiktok_messaging_token.as_ref().and_then(|token| {
                 MessagingClient::new(&settings.tiktok_messaging_api_base, token.clone()).ok()
             }),

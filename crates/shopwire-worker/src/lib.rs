@@ -15,6 +15,7 @@ pub mod startup;
 pub mod stripe;
 pub mod supervisor;
 pub mod sweeper;
+pub mod tiktok_inventory;
 pub mod tiktok_messaging;
 pub mod tiktok_shop;
 pub mod trends;

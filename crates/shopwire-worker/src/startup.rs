@@ -113,6 +113,10 @@ impl Worker {
             stop_rx.clone(),
         ));
         tasks.spawn(schedule::run(self.ctx.clone(), stop_rx.clone()));
+        tasks.spawn(crate::tiktok_inventory::run(
+            self.ctx.clone(),
+            stop_rx.clone(),
+        ));
         tasks.spawn(crate::outbound::wake::run(
             self.ctx.clone(),
             stop_rx.clone(),

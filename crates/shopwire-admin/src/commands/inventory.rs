@@ -1,4 +1,5 @@
-//! `inventory set|show|list`: the product catalog and its stock. `list` also shows each
+//! `inventory set|show|list|link`: the product catalog and its stock (`link`: pushed to a
+//! TikTok Shop SKU). `list` also shows each
 //! product's sales velocity, hours until stockout, alert and reorder suggestion as of the
 //! last trends scoring run (`null` before the first one).
 //!
@@ -22,6 +23,8 @@ use shopwire_core::domain::{Currency, DecimalAmount, Money};
 
 use crate::output::{Tabular, or_dash};
 
+mod link;
+
 /// `inventory` and its subcommands.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,6 +44,8 @@ enum InventoryCommand {
     },
     /// List every product, with its velocity, stockout ETA, alert and reorder suggestion.
     List,
+    /// Push this SKU's available stock to a TikTok Shop SKU after every change.
+    Link(link::LinkArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +103,7 @@ pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
                 .with_context(|| format!("no product with SKU `{sku}`"))?;
             ctx.out.record(&product)
         }
+        InventoryCommand::Link(args) => link::run(args, ctx).await,
         InventoryCommand::List => {
             let pool = ctx.pool().await?;
             let lines = velocity::inventory(&pool)

@@ -122,3 +122,61 @@ async fn connecting_without_the_app_key_names_what_is_missing(pool: PgPool) {
     let line = run.failure();
     assert!(line.contains("TIKTOK_SHOP_APP_KEY"), "{line}");
 }
+
+#[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
+async fn inventory_link_ties_a_sku_to_a_tiktok_sku_and_names_what_is_wrong(pool: PgPool) {
+    let fake = fake().await;
+    let admin = Admin::new(&pool);
+    let env = app_env(&fake.uri());
+    let link = [
+        "inventory",
+        "link",
+        "MUG-1",
+        "--tiktok-product-id",
+        "17295",
+        "--tiktok-sku-id",
+        "17296",
+    ];
+
+    let nothing_connected = run(&admin, &link, &env).await;
+    assert!(
+        nothing_connected.failure().contains("tiktok-shop connect"),
+        "{nothing_connected:?}"
+    );
+    run(
+        &admin,
+        &["tiktok-shop", "connect", "--auth-code", "the-code"],
+        &env,
+    )
+    .await;
+    let several = run(&admin, &link, &env).await;
+    assert!(several.failure().contains("--shop"), "{several:?}");
+    let mut with_shop = link.to_vec();
+    with_shop.extend(["--shop", "111"]);
+    let unknown_sku = run(&admin, &with_shop, &env).await;
+    assert!(unknown_sku.failure().contains("MUG-1"), "{unknown_sku:?}");
+    run(
+        &admin,
+        &[
+            "inventory",
+            "set",
+            "MUG-1",
+            "--title",
+            "Mug",
+            "--price",
+            "9.99",
+            "--stock",
+            "4",
+        ],
+        &env,
+    )
+    .await;
+    with_shop.push("--json");
+    let linked = run(&admin, &with_shop, &env).await.json();
+
+    assert_eq!(linked["sku"], "MUG-1");
+    assert_eq!(linked["shop_id"], "111");
+    assert_eq!(linked["tiktok_sku_id"], "17296");
+    assert_eq!(linked["available"], 4);
+    assert_eq!(linked["pending"], true, "the stock now is due to be pushed");
+}
