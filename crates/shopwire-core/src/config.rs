@@ -136,6 +136,9 @@ pub struct Settings {
     /// `TIKTOK_SHOP_INVENTORY_PUSH_SECS`, default 5: a linked SKU's available stock reaches
     /// TikTok Shop within this long of a change, at most one push per SKU per interval.
     pub tiktok_shop_inventory_push: Duration,
+    /// `TIKTOK_SHOP_RECONCILE_SECS`, default 900: how often each connected shop's orders
+    /// updated since the last run are searched for ones no webhook brought.
+    pub tiktok_shop_reconcile: Duration,
     /// `TIKTOK_MESSAGING_API_BASE`, default `https://business-api.tiktok.com`.
     pub tiktok_messaging_api_base: String,
     /// `TIKTOK_MESSAGING_TOKEN`: buyer DMs get replies when set.
@@ -286,6 +289,11 @@ impl Settings {
                 "TIKTOK_SHOP_INVENTORY_PUSH_SECS",
                 5,
                 1..=3_600,
+            )?),
+            tiktok_shop_reconcile: Duration::from_secs(r.number(
+                "TIKTOK_SHOP_RECONCILE_SECS",
+                900,
+                1..=86_400,
             )?),
             tiktok_messaging_api_base: r.url(
                 "TIKTOK_MESSAGING_API_BASE",

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod inventory;
 pub mod order;
 pub mod returns;
+pub mod search;
 pub mod shops;
 pub mod sign;
 
@@ -17,4 +18,5 @@ pub use access::{Connection, Refreshed, ShopError, TiktokShop};
 pub use api::{ACCESS_TOKEN_HEADER, ApiError, ShopCall, TiktokShopApi};
 pub use order::ORDER_DETAIL_PATH;
 pub use returns::{ReturnDetail, SEARCH_RETURNS_PATH};
+pub use search::SEARCH_ORDERS_PATH;
 pub use shops::AUTHORIZED_SHOPS_PATH;

@@ -57,6 +57,8 @@ pub struct JobContext {
     pub tiktok_shop: Option<TiktokShop>,
     /// `TIKTOK_SHOP_INVENTORY_PUSH_SECS`: linked SKUs' stock reaches TikTok Shop within this.
     pub inventory_push: Duration,
+    /// `TIKTOK_SHOP_RECONCILE_SECS`: how often each shop's orders are reconciled.
+    pub reconcile_every: Duration,
     /// TikTok Business Messaging, for DM replies (when `TIKTOK_MESSAGING_TOKEN` is set).
     pub messaging: Option<MessagingClient>,
     /// Who scores trend signals (`TRENDS_SCORER`).
@@ -120,6 +122,7 @@ impl JobContext {
             stripe: StripeClient::from_settings(settings),
             tiktok_shop,
             inventory_push: settings.tiktok_shop_inventory_push,
+            reconcile_every: settings.tiktok_shop_reconcile,
             messaging: settings.tiktok_messaging_token.as_ref().and_then(|token| {
                 MessagingClient::new(&settings.tiktok_messaging_api_base, token.clone()).ok()
             }),

@@ -17,5 +17,6 @@ pub mod supervisor;
 pub mod sweeper;
 pub mod tiktok_inventory;
 pub mod tiktok_messaging;
+pub mod tiktok_reconcile;
 pub mod tiktok_shop;
 pub mod trends;

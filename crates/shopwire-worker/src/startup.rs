@@ -117,6 +117,10 @@ impl Worker {
             self.ctx.clone(),
             stop_rx.clone(),
         ));
+        tasks.spawn(crate::tiktok_reconcile::run(
+            self.ctx.clone(),
+            stop_rx.clone(),
+        ));
         tasks.spawn(crate::outbound::wake::run(
             self.ctx.clone(),
             stop_rx.clone(),

@@ -337,6 +337,83 @@ pub async fn disconnect(conn: &mut PgConnection, shop_id: &str) -> Result<bool, 
     Ok(done.rows_affected() == 1)
 }
 
+/// A shop leased for one reconciliation run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconcileLease {
+    /// TikTok's shop id.
+    pub shop_id: String,
+    /// Search orders updated from here (unix seconds): the last run's end, or `lookback`
+    /// before the shop was connected on its first run.
+    pub from: i64,
+}
+
+/// Lease one connected shop due for reconciliation (not reconciled within `every`, not
+/// leased by another worker) for `lease`.
+pub async fn lease_reconcile(
+    conn: &mut PgConnection,
+    every: Duration,
+    lease: Duration,
+    lookback: Duration,
+) -> Result<Option<ReconcileLease>, sqlx::Error> {
+    let row: Option<(String, i64)> = sqlx::query_as(
+        "UPDATE tiktok_shops SET reconciling_until = now() + $2::interval
+         WHERE shop_id = (
+             SELECT shop_id FROM tiktok_shops
+             WHERE status = 'connected'
+               AND (reconciling_until IS NULL OR reconciling_until < now())
+               AND (reconciled_at IS NULL OR reconciled_at <= now() - $1::interval)
+             ORDER BY reconciled_at NULLS FIRST, shop_id
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED)
+         RETURNING shop_id,
+                   coalesce(reconciled_to, extract(epoch FROM connected_at - $3::interval)::bigint)",
+    )
+    .bind(every)
+    .bind(lease)
+    .bind(lookback)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(shop_id, from)| ReconcileLease { shop_id, from }))
+}
+
+/// A run searched up to `until`: the next starts there (never earlier than before).
+pub async fn reconciled(
+    conn: &mut PgConnection,
+    shop_id: &str,
+    until: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tiktok_shops SET reconciled_to = GREATEST(coalesce(reconciled_to, $2), $2),
+                reconciled_at = now(), reconciling_until = NULL, last_reconcile_error = NULL
+         WHERE shop_id = $1",
+    )
+    .bind(shop_id)
+    .bind(until)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A run failed (`error` names TikTok's answer, never a token): the shop keeps its
+/// watermark and is tried again after `retry_in`.
+pub async fn reconcile_failed(
+    conn: &mut PgConnection,
+    shop_id: &str,
+    error: &str,
+    retry_in: Duration,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE tiktok_shops SET reconciling_until = now() + $3, last_reconcile_error = $2
+         WHERE shop_id = $1",
+    )
+    .bind(shop_id)
+    .bind(error)
+    .bind(retry_in)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// A shop and its grant's token state, for `tiktok-shop shops` (no tokens).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ShopHealth {
