@@ -139,6 +139,9 @@ pub struct Settings {
     /// `TIKTOK_SHOP_RECONCILE_SECS`, default 900: how often each connected shop's orders
     /// updated since the last run are searched for ones no webhook brought.
     pub tiktok_shop_reconcile: Duration,
+    /// `TIKTOK_SHOP_REQUESTS_PER_MINUTE`, default 600: one budget for every TikTok Shop API
+    /// call across all worker processes, shared through Redis.
+    pub tiktok_shop_requests_per_minute: u32,
     /// `TIKTOK_MESSAGING_API_BASE`, default `https://business-api.tiktok.com`.
     pub tiktok_messaging_api_base: String,
     /// `TIKTOK_MESSAGING_TOKEN`: buyer DMs get replies when set.
@@ -295,6 +298,11 @@ impl Settings {
                 900,
                 1..=86_400,
             )?),
+            tiktok_shop_requests_per_minute: r.number(
+                "TIKTOK_SHOP_REQUESTS_PER_MINUTE",
+                600,
+                1..=1_000_000,
+            )?,
             tiktok_messaging_api_base: r.url(
                 "TIKTOK_MESSAGING_API_BASE",
                 "https://business-api.tiktok.com",

@@ -9,6 +9,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use shopwire_core::config::Settings;
 
+use crate::budget::RateBudget;
 use crate::sign;
 
 /// The header carrying the shop's access token.
@@ -29,6 +30,8 @@ pub struct TiktokShopApi {
     pub(crate) auth_base: String,
     pub(crate) app_key: String,
     pub(crate) app_secret: SecretString,
+    /// The shared per-minute budget (`None` only when the Redis URL is unusable).
+    pub(crate) budget: Option<RateBudget>,
 }
 
 /// The shop's side of a call: its `shop_cipher` and an access token for it. `Debug` never
@@ -63,14 +66,25 @@ pub enum ApiError {
 
 impl TiktokShopApi {
     /// The app when `TIKTOK_SHOP_APP_KEY` and `TIKTOK_SHOP_APP_SECRETS` are set (the first
-    /// secret signs), else `None`.
+    /// secret signs), else `None`; its calls share `TIKTOK_SHOP_REQUESTS_PER_MINUTE` through
+    /// the Redis at `REDIS_URL` under `QUEUE_PREFIX`.
     pub fn from_settings(settings: &Settings) -> Option<TiktokShopApi> {
+        let budget = RateBudget::new(
+            &settings.redis_url,
+            &settings.queue_prefix,
+            settings.tiktok_shop_requests_per_minute,
+        )
+        .inspect_err(
+            |e| tracing::warn!(error = %e, "REDIS_URL unusable for the TikTok Shop rate budget"),
+        )
+        .ok();
         Some(TiktokShopApi {
             http: reqwest::Client::new(),
             api_base: settings.tiktok_shop_api_base.clone(),
             auth_base: settings.tiktok_shop_auth_base.clone(),
             app_key: settings.tiktok_shop_app_key.clone()?,
             app_secret: settings.tiktok_shop_app_secrets.first()?.clone(),
+            budget,
         })
     }
 
@@ -86,6 +100,10 @@ impl TiktokShopApi {
         body: Option<Vec<u8>>,
         what: &str,
     ) -> Result<Vec<u8>, ApiError> {
+        // Budget first: the signed timestamp must be fresh when the request leaves.
+        if let Some(budget) = &self.budget {
+            budget.take().await?;
+        }
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let mut query = vec![
             ("app_key", self.app_key.as_str()),
@@ -126,7 +144,19 @@ impl TiktokShopApi {
             .send()
             .await
             .map_err(|e| transient(format!("TikTok Shop API unreachable: {}", e.without_url())))?;
-        answer_of(response, what).await
+        let answer = answer_of(response, what).await;
+        if let (
+            Err(ApiError::Transient {
+                retry_after: Some(wait),
+                ..
+            }),
+            Some(budget),
+        ) = (&answer, &self.budget)
+        {
+            // TikTok asked us to slow down: every process waits, not only this call.
+            budget.pause(*wait).await;
+        }
+        answer
     }
 }
 

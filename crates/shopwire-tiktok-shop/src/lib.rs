@@ -7,6 +7,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod budget;
 pub mod inventory;
 pub mod order;
 pub mod returns;
