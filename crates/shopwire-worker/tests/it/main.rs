@@ -22,6 +22,7 @@ mod stripe_lifecycle;
 mod stripe_support;
 mod sweeping;
 mod tiktok_inventory;
+mod tiktok_oversell;
 mod tiktok_reconcile;
 mod tiktok_shop;
 mod tiktok_shop_api;
