@@ -4,7 +4,8 @@
 //! single-use auth codes, strictly rotating refresh tokens, expiring access tokens, shop
 //! ciphers and a rate limit — instead of a mock that accepts whatever it is sent. Besides
 //! the shop list and orders by id, it takes inventory pushes (recorded per SKU, with
-//! failures and latency on demand) and searches orders by update time, page by page.
+//! failures and latency on demand), searches orders by update time, page by page, and
+//! serves a shop's catalog through Search Products.
 //!
 //! ```no_run
 //! # use shopwire_testkit::fake_tiktok_shop::{FakeShop, FakeTiktokShop};
@@ -183,11 +184,14 @@ struct State {
     sellers: Vec<Seller>,
     /// `(shop id, order)`; at most one per shop and order id (see `add_order`).
     orders: Vec<(String, Value)>,
+    /// `(shop id, product)`; at most one per shop and product id (see `add_product`).
+    products: Vec<(String, Value)>,
     inventory_updates: Vec<InventoryUpdate>,
     /// How many more otherwise-valid inventory updates to answer with a 500.
     failing_inventory_updates: usize,
     inventory_delay: Duration,
     order_searches: usize,
+    product_searches: usize,
     requests_per_minute: Option<u32>,
     /// When each Open API request of the last 60 s arrived (kept only under a limit).
     window: VecDeque<Instant>,
@@ -297,6 +301,23 @@ impl FakeTiktokShop {
         }
     }
 
+    /// File `product` (opaque, as Search Products lists it: `product["id"]` is its id,
+    /// `"status"` what a search's `status` filter matches, `"skus"` its SKUs) under the
+    /// shop whose id is `shop_id`, replacing that shop's product with the same id in place —
+    /// so a test changes a product's price or stock by adding it again.
+    pub fn add_product(&self, shop_id: &str, product: Value) {
+        let mut state = lock(&self.state);
+        // A product's `"id"`, string or number, reads as an order's does.
+        let id = server::order_id(&product);
+        let stored = (state.products.iter_mut()).find(|(shop, stored)| {
+            shop.as_str() == shop_id && id.is_some() && server::order_id(stored) == id
+        });
+        match stored {
+            Some(stored) => stored.1 = product,
+            None => state.products.push((shop_id.to_owned(), product)),
+        }
+    }
+
     /// Answer the next `n` otherwise-valid inventory updates with 500, code 1, recording
     /// none of their SKUs — as TikTok does now and then, so a client's retry is tested.
     pub fn fail_next_inventory_updates(&self, n: usize) {
@@ -317,6 +338,11 @@ impl FakeTiktokShop {
     /// How many Search Orders calls succeeded.
     pub fn order_searches(&self) -> usize {
         lock(&self.state).order_searches
+    }
+
+    /// How many Search Products calls succeeded.
+    pub fn product_searches(&self) -> usize {
+        lock(&self.state).product_searches
     }
 
     /// The access token currently issued to the seller `open_id`, if any (expired or not).

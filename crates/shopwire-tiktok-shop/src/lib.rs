@@ -8,6 +8,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod budget;
+pub mod catalog;
 pub mod inventory;
 pub mod order;
 pub mod returns;
@@ -17,6 +18,7 @@ pub mod sign;
 
 pub use access::{Connection, Refreshed, ShopError, TiktokShop};
 pub use api::{ACCESS_TOKEN_HEADER, ApiError, ShopCall, TiktokShopApi};
+pub use catalog::SEARCH_PRODUCTS_PATH;
 pub use order::ORDER_DETAIL_PATH;
 pub use returns::{ReturnDetail, SEARCH_RETURNS_PATH};
 pub use search::SEARCH_ORDERS_PATH;

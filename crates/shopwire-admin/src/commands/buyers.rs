@@ -163,8 +163,15 @@ async fn forget_buyer(ctx: &super::Ctx, buyer: &str, yes: bool) -> anyhow::Resul
 /// `N messages, N claims, …` of a footprint.
 fn counts(f: &Footprint) -> String {
     format!(
-        "{} messages, {} claims, {} orders, {} carts, {} blocks, {} outbox events, {} inbox bodies",
-        f.messages, f.claims, f.orders, f.carts, f.buyer_blocks, f.outbox_events, f.inbox_bodies
+        "{} messages, {} claims, {} orders, {} carts, {} blocks, {} outbox events, {} inbox bodies, {} jobs",
+        f.messages,
+        f.claims,
+        f.orders,
+        f.carts,
+        f.buyer_blocks,
+        f.outbox_events,
+        f.inbox_bodies,
+        f.jobs
     )
 }
 

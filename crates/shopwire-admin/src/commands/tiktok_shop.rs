@@ -11,6 +11,8 @@ use shopwire_tiktok_shop::{ShopError, TiktokShop};
 
 use crate::output::{Tabular, or_dash, time};
 
+pub(crate) mod import;
+
 /// `tiktok-shop` and its subcommands.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,12 +31,20 @@ enum TiktokShopCommand {
     },
     /// Connected shops with their token health (no tokens are printed).
     Shops,
+    /// Create or update our products (and variants) from the shop's live TikTok Shop
+    /// products, and link each SKU to its TikTok SKU so its stock is pushed there.
+    ImportProducts {
+        /// The connected shop (needed only when several are connected).
+        #[arg(long)]
+        shop: Option<String>,
+    },
 }
 
 /// Run a `tiktok-shop` subcommand.
 pub async fn run(args: Args, ctx: &super::Ctx) -> anyhow::Result<()> {
     match args.command {
         TiktokShopCommand::Connect { auth_code } => connect(ctx, auth_code.trim()).await,
+        TiktokShopCommand::ImportProducts { shop } => import::run(ctx, shop).await,
         TiktokShopCommand::Shops => {
             let pool = ctx.pool().await?;
             let mut conn = pool.acquire().await?;

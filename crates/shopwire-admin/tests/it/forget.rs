@@ -76,6 +76,17 @@ async fn paid_claim(pool: &PgPool, buyer: &str, product: i64, n: i32) -> i64 {
     .execute(pool)
     .await
     .expect("claim");
+    // The Checkout Session request its job stored, naming the buyer in its metadata.
+    sqlx::query(
+        "INSERT INTO jobs (queue, subject_id, idempotency_key, status, request_body, last_error)
+         VALUES ('checkout', $1, 'checkout:' || $1, 'processed',
+                 'mode=payment&metadata[buyer]=' || $2, 'Stripe refused for ' || $2)",
+    )
+    .bind(order)
+    .bind(buyer)
+    .execute(pool)
+    .await
+    .expect("checkout job");
     sqlx::query("UPDATE orders SET status = 'paid', stock_committed = true WHERE id = $1")
         .bind(order)
         .execute(pool)
@@ -196,7 +207,7 @@ async fn a_forgotten_buyer_leaves_no_trace_but_orders_money_and_stock_stay(pool:
     let refused = admin.run(&["buyers", "forget", "alice_buys"]).await;
     assert_eq!(
         refused.failure(),
-        "refusing to forget `alice_buys` without --yes (it would change 1 messages, 1 claims, 1 orders, 0 carts, 1 blocks, 2 outbox events, 2 inbox bodies)"
+        "refusing to forget `alice_buys` without --yes (it would change 1 messages, 1 claims, 1 orders, 0 carts, 1 blocks, 2 outbox events, 2 inbox bodies, 1 jobs)"
     );
     assert!(
         !mentions(&pool, "alice_buys").await.is_empty(),
@@ -210,6 +221,7 @@ async fn a_forgotten_buyer_leaves_no_trace_but_orders_money_and_stock_stay(pool:
     assert_eq!(forgotten["pseudonym"], json!(alias));
     assert_eq!(forgotten["changed"]["orders"], 1);
     assert_eq!(forgotten["changed"]["inbox_bodies"], 2);
+    assert_eq!(forgotten["changed"]["jobs"], 1, "her Checkout request names her");
 
     assert_eq!(mentions(&pool, "alice_buys").await, Vec::<String>::new());
     assert_eq!(

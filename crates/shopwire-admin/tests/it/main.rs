@@ -21,5 +21,6 @@ mod outbox;
 mod queues;
 mod replay;
 mod seed;
+mod tiktok_import;
 mod tiktok_shop;
 mod trends;

@@ -276,6 +276,8 @@ enum Route {
     Orders,
     /// `POST /order/202309/orders/search`: a shop's orders by update time, paginated.
     SearchOrders,
+    /// `POST /product/202309/products/search`: a shop's products, paginated.
+    SearchProducts,
     /// `POST /product/202309/products/{product_id}/inventory/update`.
     UpdateInventory(String),
 }
@@ -289,6 +291,7 @@ fn route(method: &Method, path: &str) -> Option<Route> {
         ("GET", "/authorization/202309/shops", _) => Some(Route::Shops),
         ("GET", "/order/202309/orders", _) => Some(Route::Orders),
         ("POST", "/order/202309/orders/search", _) => Some(Route::SearchOrders),
+        ("POST", "/product/202309/products/search", _) => Some(Route::SearchProducts),
         ("POST", _, Some(product)) => Some(Route::UpdateInventory(product.to_owned())),
         _ => None,
     }
@@ -350,6 +353,7 @@ fn open_api(
     match route {
         Route::Shops | Route::Orders => (orders_by_id(state, &shop_id, query), None),
         Route::SearchOrders => (search_orders(state, &shop_id, query, body), None),
+        Route::SearchProducts => (search_products(state, &shop_id, query, body), None),
         Route::UpdateInventory(product_id) => update_inventory(state, shop_id, product_id, body),
     }
 }
@@ -462,6 +466,59 @@ fn search_orders(state: &mut State, shop_id: &str, query: &Params, body: &[u8]) 
     });
     state.order_searches += 1;
     Answer::success("Success", data)
+}
+
+/// Search Products: the shop's products in filing order whose `"status"` is the body's
+/// `status` (every product when the body names none), `page_size` (1 to 100) at a time
+/// from `page_token` (an offset, as Search Orders pages). Other body fields are ignored.
+fn search_products(state: &mut State, shop_id: &str, query: &Params, body: &[u8]) -> Answer {
+    let invalid = |message| Answer::error(StatusCode::BAD_REQUEST, 36009003, message);
+    let Some((offset, page_size)) = paging(query) else {
+        return invalid("invalid page_size or page_token");
+    };
+    let Some(status) = status_filter(body) else {
+        return invalid("invalid search body");
+    };
+    let matching: Vec<&Value> = (state.products.iter())
+        .filter(|(shop, product)| {
+            shop == shop_id && status.as_ref().is_none_or(|s| product["status"] == *s)
+        })
+        .map(|(_, product)| product)
+        .collect();
+    let total = matching.len();
+    let page: Vec<&Value> = matching.into_iter().skip(offset).take(page_size).collect();
+    let next = offset.saturating_add(page_size);
+    let next_page_token = match next < total {
+        true => next.to_string(),
+        false => String::new(),
+    };
+    let data = json!({
+        "products": page, "next_page_token": next_page_token, "total_count": total,
+    });
+    state.product_searches += 1;
+    Answer::success("Success", data)
+}
+
+/// `(offset, page_size)` from a search's query: `page_size` 1 to 100, `page_token` an
+/// offset (empty or absent for the first page).
+fn paging(query: &Params) -> Option<(usize, usize)> {
+    let page_size = (param(query, "page_size").and_then(|n| n.parse::<usize>().ok()))
+        .filter(|n| (1..=100).contains(n))?;
+    let offset = match param(query, "page_token").unwrap_or_default() {
+        "" => 0,
+        token => token.parse::<usize>().ok()?,
+    };
+    Some((offset, page_size))
+}
+
+/// A Search Products body's `status` filter: it must be a JSON object whose `status`,
+/// where present, is a string.
+fn status_filter(body: &[u8]) -> Option<Option<Value>> {
+    let body: Value = serde_json::from_slice(body).ok()?;
+    match body.as_object()?.get("status") {
+        None => Some(None),
+        Some(status) => status.is_string().then(|| Some(status.clone())),
+    }
 }
 
 /// A Search Orders body's `(update_time_ge, update_time_lt)`: it must be a JSON object

@@ -676,3 +676,78 @@ async fn add_order_replaces_the_shops_order_with_the_same_id() {
         "other shops keep theirs"
     );
 }
+
+const SEARCH_PRODUCTS: &str = "/product/202309/products/search";
+
+/// A product with one SKU per `(sku id, seller sku)`.
+fn product(id: &str, status: &str, skus: &[(&str, &str)]) -> Value {
+    let skus: Vec<Value> = (skus.iter())
+        .map(|(sku, seller_sku)| {
+            json!({"id": sku, "seller_sku": seller_sku,
+                   "price": {"currency": "USD", "tax_exclusive_price": "9.99"},
+                   "inventory": [{"quantity": 1, "warehouse_id": "w1"}]})
+        })
+        .collect();
+    json!({"id": id, "title": format!("Product {id}"), "status": status, "skus": skus})
+}
+
+/// The ids of a Search Products answer's products and its `next_page_token`.
+fn product_page(reply: &Reply) -> (Vec<String>, String) {
+    let products = reply.body["data"]["products"].as_array().expect("products");
+    let ids = products
+        .iter()
+        .map(|p| p["id"].as_str().expect("an id").to_owned());
+    let token = reply.body["data"]["next_page_token"].as_str();
+    (ids.collect(), token.expect("a next_page_token").to_owned())
+}
+
+#[tokio::test]
+async fn search_products_filters_by_status_pages_and_keeps_each_shop_its_own() {
+    let fake = fake().await;
+    fake.add_seller("code-2", "open-2", "Other", vec![shop("shop-2", "ROW_two")]);
+    for id in ["p1", "p2", "p3"] {
+        fake.add_product("shop-1", product(id, "ACTIVATE", &[("s1", "A")]));
+    }
+    fake.add_product("shop-1", product("p4", "DRAFT", &[("s4", "D")]));
+    fake.add_product("shop-2", product("p9", "ACTIVATE", &[("s9", "Z")]));
+    let changed = product("p2", "ACTIVATE", &[("s2a", "B-1"), ("s2b", "B-2")]);
+    fake.add_product("shop-1", changed.clone());
+    let access = exchange(&fake, "code-1").await.token("access_token");
+    let live = r#"{"status":"ACTIVATE"}"#;
+    let (mut token, mut seen, mut pages) = (String::new(), Vec::new(), 0);
+    loop {
+        let query = [
+            ("page_size", "2"),
+            ("page_token", token.as_str()),
+            ("shop_cipher", "ROW_one"),
+        ];
+        let reply = post(&fake, SEARCH_PRODUCTS, &query, live, &access).await;
+        assert_eq!(reply.answer(), (200, 0));
+        assert_eq!(reply.body["data"]["total_count"], 3);
+        let (ids, next) = product_page(&reply);
+        (seen, token, pages) = ([seen, ids].concat(), next, pages + 1);
+        if token.is_empty() {
+            break;
+        }
+        assert!(pages < 10, "pagination ends");
+    }
+    assert_eq!(seen, ["p1", "p2", "p3"], "filing order, replaced in place");
+    assert_eq!((pages, fake.product_searches()), (2, 2));
+    let query = [("page_size", "100"), ("shop_cipher", "ROW_one")];
+    let all = post(&fake, SEARCH_PRODUCTS, &query, "{}", &access).await;
+    assert_eq!(product_page(&all).0, ["p1", "p2", "p3", "p4"], "no filter");
+    assert_eq!(all.body["data"]["products"][1], changed, "whole products");
+    for body in ["", "[]", r#"{"status":1}"#] {
+        let refused = post(&fake, SEARCH_PRODUCTS, &query, body, &access).await;
+        assert_eq!(refused.answer(), (400, 36009003), "{body}");
+    }
+    let too_big = [("page_size", "101"), ("shop_cipher", "ROW_one")];
+    let refused = post(&fake, SEARCH_PRODUCTS, &too_big, live, &access).await;
+    assert_eq!(refused.answer(), (400, 36009003));
+    let others = [("page_size", "10"), ("shop_cipher", "ROW_two")];
+    let refused = post(&fake, SEARCH_PRODUCTS, &others, live, &access).await;
+    assert_eq!(refused.answer(), (403, 106004), "another seller's shop");
+    let tampered = post_signed(&fake, SEARCH_PRODUCTS, &query, (live, "{}"), &access).await;
+    assert_eq!(tampered.answer(), (401, 106001), "the sign covers the body");
+    assert_eq!(fake.product_searches(), 3, "only successful searches count");
+}

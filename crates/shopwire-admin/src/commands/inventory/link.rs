@@ -2,11 +2,11 @@
 //! SKU's available stock is pushed to that TikTok Shop SKU after every change (SPEC §12,
 //! `docs/tiktok-shop.md`), starting with its stock now.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use serde::Serialize;
 use shopwire_core::db::tiktok_inventory::{self, Link, LinkError, NewLink};
-use sqlx::PgPool;
 
+use crate::commands::tiktok_shop::import::only_connected_shop;
 use crate::output::{Tabular, or_dash, time};
 
 /// `inventory link`'s arguments.
@@ -56,29 +56,6 @@ pub async fn run(args: LinkArgs, ctx: &crate::commands::Ctx) -> anyhow::Result<(
         refused => anyhow::Error::new(refused),
     })?;
     ctx.out.record(&Linked(link))
-}
-
-/// The one connected shop, or a one-line reason to pass --shop.
-async fn only_connected_shop(pool: &PgPool) -> anyhow::Result<String> {
-    let shops: Vec<(String,)> = sqlx::query_as(
-        "SELECT shop_id FROM tiktok_shops WHERE status = 'connected' ORDER BY shop_id LIMIT 6",
-    )
-    .fetch_all(pool)
-    .await
-    .context("failed to read the connected TikTok Shop shops")?;
-    match shops.as_slice() {
-        [] => {
-            bail!("no TikTok Shop is connected: run `tiktok-shop connect --auth-code CODE` first")
-        }
-        [(only,)] => Ok(only.clone()),
-        several => {
-            let ids: Vec<&str> = several.iter().map(|(id,)| id.as_str()).take(5).collect();
-            bail!(
-                "several TikTok Shop shops are connected ({}): pass --shop ID",
-                ids.join(", ")
-            )
-        }
-    }
 }
 
 /// A link as printed.

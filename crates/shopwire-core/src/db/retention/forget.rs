@@ -5,7 +5,9 @@
 //! conversation ids are cleared, the bodies of the deliveries that were theirs (their
 //! messages, and the Stripe and TikTok Shop notifications about their orders) are purged as
 //! [`super::purge_settled`] purges them, and the `buyer` of every outbox event about them
-//! names the pseudonym, their comment or message id cleared. Orders keep their totals,
+//! names the pseudonym, their comment or message id cleared; the request bodies and errors
+//! of jobs about them (a Checkout Session's metadata, a DM reply) name the pseudonym too.
+//! Orders keep their totals,
 //! currency, quantities, statuses and SKUs; reservations and stock are not touched. All of
 //! it happens in one transaction.
 
@@ -38,8 +40,10 @@ pub struct Footprint {
     pub outbox_events: i64,
     /// Inbox deliveries that were theirs whose body is purged.
     pub inbox_bodies: i64,
-    /// Of those, deliveries still in flight (queued, processing, failed): a forget waits
-    /// for them to settle.
+    /// Jobs about them whose request body or error names them (handle replaced).
+    pub jobs: i64,
+    /// Of those deliveries and jobs, the ones still in flight (queued, processing, failed):
+    /// a forget waits for them to settle (a job's stored request is what its retry sends).
     pub in_flight: i64,
 }
 
@@ -53,6 +57,7 @@ impl Footprint {
             + self.buyer_blocks
             + self.outbox_events
             + self.inbox_bodies
+            + self.jobs
             == 0
     }
 }
@@ -100,6 +105,16 @@ const COLLECT: &[&str] = &[
          SELECT id FROM outbox_events WHERE data ->> 'buyer' = $1
          UNION SELECT id FROM outbox_events WHERE order_id IN (SELECT id FROM forget_orders)
          UNION SELECT id FROM outbox_events WHERE claim_id IN (SELECT id FROM forget_claims)",
+    // Jobs whose subject is theirs (an order, a cart, a message) or that came from their
+    // deliveries, and whose stored request or error names them.
+    "INSERT INTO forget_jobs
+         SELECT id FROM jobs
+          WHERE (inbox_id IN (SELECT id FROM forget_inbox)
+                 OR subject_id IN (SELECT id FROM forget_orders)
+                 OR subject_id IN (SELECT id FROM carts WHERE buyer = $1)
+                 OR subject_id IN (SELECT id FROM messages WHERE buyer = $1))
+            AND (position($1 IN coalesce(request_body, '')) > 0
+                 OR position($1 IN coalesce(last_error, '')) > 0)",
 ];
 
 /// Count what holds `handle`, in `conn`'s transaction (filling the tables of [`COLLECT`]).
@@ -108,7 +123,8 @@ async fn count(conn: &mut PgConnection, handle: &str) -> Result<Footprint, sqlx:
         "CREATE TEMP TABLE forget_orders (id BIGINT PRIMARY KEY) ON COMMIT DROP;
          CREATE TEMP TABLE forget_claims (id BIGINT PRIMARY KEY) ON COMMIT DROP;
          CREATE TEMP TABLE forget_inbox (id BIGINT PRIMARY KEY) ON COMMIT DROP;
-         CREATE TEMP TABLE forget_events (id BIGINT PRIMARY KEY) ON COMMIT DROP;",
+         CREATE TEMP TABLE forget_events (id BIGINT PRIMARY KEY) ON COMMIT DROP;
+         CREATE TEMP TABLE forget_jobs (id BIGINT PRIMARY KEY) ON COMMIT DROP;",
     )
     .execute(&mut *conn)
     .await?;
@@ -118,7 +134,7 @@ async fn count(conn: &mut PgConnection, handle: &str) -> Result<Footprint, sqlx:
             .execute(&mut *conn)
             .await?;
     }
-    let row: (i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+    let row: (i64, i64, i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM messages WHERE buyer = $1),
                 (SELECT count(*) FROM forget_claims),
                 (SELECT count(*) FROM forget_orders),
@@ -126,7 +142,10 @@ async fn count(conn: &mut PgConnection, handle: &str) -> Result<Footprint, sqlx:
                 (SELECT count(*) FROM buyer_blocks WHERE buyer = $1),
                 (SELECT count(*) FROM forget_events),
                 (SELECT count(*) FROM forget_inbox),
+                (SELECT count(*) FROM forget_jobs),
                 (SELECT count(*) FROM inbox WHERE id IN (SELECT id FROM forget_inbox)
+                    AND status IN ('queued', 'processing', 'failed'))
+                + (SELECT count(*) FROM jobs WHERE id IN (SELECT id FROM forget_jobs)
                     AND status IN ('queued', 'processing', 'failed'))",
     )
     .bind(handle)
@@ -140,7 +159,8 @@ async fn count(conn: &mut PgConnection, handle: &str) -> Result<Footprint, sqlx:
         buyer_blocks: row.4,
         outbox_events: row.5,
         inbox_bodies: row.6,
-        in_flight: row.7,
+        jobs: row.7,
+        in_flight: row.8,
     })
 }
 
@@ -195,6 +215,10 @@ pub async fn forget(pool: &PgPool, handle: &str) -> Result<Forgotten, ForgetErro
             SET body = ''::bytea, body_purged_at = coalesce(body_purged_at, now()),
                 last_error = replace(last_error, $1, $2)
           WHERE id IN (SELECT id FROM forget_inbox)",
+        "UPDATE jobs
+            SET request_body = replace(request_body, $1, $2),
+                last_error = replace(last_error, $1, $2)
+          WHERE id IN (SELECT id FROM forget_jobs)",
     ] {
         sqlx::query(statement)
             .bind(handle)
