@@ -1,5 +1,9 @@
 //! `orders list|show`: orders, and for one order the whole chain that made it and the
 //! events sent about it (with each endpoint's delivery), as the console's order page shows.
+//! A TikTok Shop order shows its TikTok order id, shop, lines and deliveries instead of a
+//! buyer's message.
+
+mod tiktok;
 
 use std::fmt::Write as _;
 
@@ -30,10 +34,11 @@ enum OrdersCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
-    /// One order (by ORD- number or id): delivery → message → intent → product →
-    /// reservation → checkout → payments, then the events sent about it.
+    /// One order (by ORD- number, id or TikTok order id): delivery → message → intent →
+    /// product (or, for TikTok Shop: TikTok order → deliveries → lines) → reservation →
+    /// checkout → payments, then the events sent about it.
     Show {
-        /// `ORD-YYYYMMDD-NNNNN` or the internal id.
+        /// `ORD-YYYYMMDD-NNNNN`, the internal id, or TikTok's order id.
         id: String,
     },
 }
@@ -113,6 +118,9 @@ fn human(t: &OrderTrace, events: &[OrderEvent]) -> String {
             let _ = writeln!(s, "  source       {}", o.source);
         }
     }
+    if let Some(tiktok) = &t.tiktok {
+        tiktok::human(&mut s, o, tiktok);
+    }
     match &t.reservation {
         Some(r) => {
             let _ = writeln!(
@@ -184,6 +192,8 @@ impl Tabular for OrderRow {
         "ORDER",
         "STATUS",
         "SOURCE",
+        "TIKTOK_ORDER",
+        "SHOP",
         "SKU",
         "BUYER",
         "QTY",
@@ -197,7 +207,13 @@ impl Tabular for OrderRow {
             self.order_number.clone(),
             self.status.clone(),
             self.source.clone(),
-            or_dash(self.sku.as_deref()),
+            or_dash(self.tiktok_order_id.as_deref()),
+            or_dash(self.shop_id.as_deref()),
+            match (&self.sku, self.lines.len()) {
+                (Some(sku), _) => sku.clone(),
+                (None, n) if n > 1 => format!("({n} lines)"),
+                (None, _) => "-".to_owned(),
+            },
             self.buyer.clone(),
             self.quantity.to_string(),
             format!(

@@ -22,5 +22,6 @@ mod queues;
 mod replay;
 mod seed;
 mod tiktok_import;
+mod tiktok_orders;
 mod tiktok_shop;
 mod trends;

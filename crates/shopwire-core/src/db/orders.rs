@@ -22,7 +22,7 @@ pub struct OrderRow {
     pub order_number: String,
     /// `message` or `tiktok_shop`.
     pub source: String,
-    /// Product SKU, if known.
+    /// Product SKU, if known: a TikTok Shop order of one line has its line's seller SKU.
     pub sku: Option<String>,
     /// Buyer handle.
     pub buyer: String,
@@ -38,14 +38,118 @@ pub struct OrderRow {
     pub checkout_url: Option<String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// TikTok's order id (TikTok Shop orders): the id a seller sees in TikTok's Seller Center.
+    pub tiktok_order_id: Option<String>,
+    /// TikTok's own status of it, as last applied.
+    pub tiktok_status: Option<String>,
+    /// The TikTok shop it was sold in, read from the newest delivery about it whose body
+    /// is still kept (`None` once every such body was purged, or for other orders).
+    #[sqlx(skip)]
+    pub shop_id: Option<String>,
+    /// Its TikTok Shop lines, one per SKU (empty for orders from buyer messages).
+    #[sqlx(skip)]
+    pub lines: Vec<OrderLine>,
 }
 
+/// A TikTok Shop order's line as Get Order Detail gave it, with the stock it moved.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct OrderLine {
+    /// The order it belongs to.
+    #[serde(skip)]
+    pub order_id: i64,
+    /// 1-based position in the order.
+    pub line_no: i32,
+    /// The seller's SKU: what is matched against our products.
+    pub seller_sku: Option<String>,
+    /// TikTok's own SKU id.
+    pub tiktok_sku_id: Option<String>,
+    /// Product name on TikTok.
+    pub title: Option<String>,
+    /// Units.
+    pub quantity: i32,
+    /// Price of one unit in minor units of the order's currency, if TikTok gave one.
+    pub unit_price_cents: Option<i64>,
+    /// Our product it matched, if any.
+    pub product_id: Option<i64>,
+    /// Units still off that product's stock.
+    pub committed: i32,
+    /// Units given back by returns.
+    pub returned: i32,
+}
+
+/// An [`OrderRow`] with the body its shop is read from.
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    order: OrderRow,
+    shop_body: Option<Vec<u8>>,
+}
+
+// `one_line` is the seller SKU of an order with exactly one line; `shop` the newest kept
+// body of a delivery about the order's TikTok id (the index on tiktok_order_id finds it).
 macro_rules! order_select {
     () => {
-        "SELECT o.id, o.order_number, o.source, p.sku, o.buyer, o.quantity, o.total_cents,
-                o.currency, o.status, o.checkout_url, o.created_at
-           FROM orders o LEFT JOIN products p ON p.id = o.product_id"
+        "SELECT o.id, o.order_number, o.source, coalesce(p.sku, one_line.seller_sku) AS sku,
+                o.buyer, o.quantity, o.total_cents, o.currency, o.status, o.checkout_url,
+                o.created_at, o.tiktok_order_id, o.tiktok_status, shop.body AS shop_body
+           FROM orders o LEFT JOIN products p ON p.id = o.product_id
+           LEFT JOIN LATERAL (
+                SELECT min(l.seller_sku) AS seller_sku FROM tiktok_order_lines l
+                 WHERE l.order_id = o.id HAVING count(*) = 1
+           ) one_line ON true
+           LEFT JOIN LATERAL (
+                SELECT i.body FROM tiktok_order_events e JOIN inbox i ON i.id = e.inbox_id
+                 WHERE e.tiktok_order_id = o.tiktok_order_id AND length(i.body) > 0
+                 ORDER BY e.id DESC LIMIT 1
+           ) shop ON true"
     };
+}
+
+/// The `shop_id` of a TikTok Shop notification body (`{"type",…,"shop_id",…}`); `None` when
+/// the body is empty (purged), not JSON, or has none.
+pub fn shop_of_body(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        shop_id: Option<String>,
+    }
+    serde_json::from_slice::<Envelope>(body)
+        .ok()
+        .and_then(|e| e.shop_id)
+        .filter(|s| !s.is_empty())
+}
+
+/// Fill each row's shop from its body and its lines from one query.
+async fn complete(pool: &PgPool, rows: Vec<ListedRow>) -> Result<Vec<OrderRow>, sqlx::Error> {
+    let mut orders: Vec<OrderRow> = rows
+        .into_iter()
+        .map(|r| {
+            let mut order = r.order;
+            order.shop_id = r.shop_body.as_deref().and_then(shop_of_body);
+            order
+        })
+        .collect();
+    let tiktok: Vec<i64> = orders
+        .iter()
+        .filter(|o| o.tiktok_order_id.is_some())
+        .map(|o| o.id)
+        .collect();
+    if tiktok.is_empty() {
+        return Ok(orders);
+    }
+    let lines: Vec<OrderLine> = sqlx::query_as(
+        "SELECT order_id, line_no, seller_sku, tiktok_sku_id, title, quantity, unit_price_cents,
+                product_id, committed, returned
+           FROM tiktok_order_lines WHERE order_id = ANY ($1) ORDER BY order_id, line_no",
+    )
+    .bind(&tiktok)
+    .fetch_all(pool)
+    .await?;
+    for line in lines {
+        if let Some(order) = orders.iter_mut().find(|o| o.id == line.order_id) {
+            order.lines.push(line);
+        }
+    }
+    Ok(orders)
 }
 
 /// Newest orders first, optionally by status.
@@ -54,25 +158,28 @@ pub async fn list(
     status: Option<&str>,
     limit: i64,
 ) -> Result<Vec<OrderRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    let rows = sqlx::query_as(concat!(
         order_select!(),
         " WHERE ($1::text IS NULL OR o.status = $1) ORDER BY o.id DESC LIMIT $2"
     ))
     .bind(status)
     .bind(limit)
     .fetch_all(pool)
-    .await
+    .await?;
+    complete(pool, rows).await
 }
 
-/// One order by its number (`ORD-…`) or internal id.
+/// One order by its number (`ORD-…`), internal id or TikTok order id.
 pub async fn get(pool: &PgPool, id_or_number: &str) -> Result<Option<OrderRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    let rows = sqlx::query_as(concat!(
         order_select!(),
-        " WHERE o.order_number = $1 OR o.id::text = $1"
+        " WHERE o.order_number = $1 OR o.id::text = $1 OR o.tiktok_order_id = $1
+          ORDER BY (o.order_number = $1) DESC, (o.id::text = $1) DESC LIMIT 1"
     ))
     .bind(id_or_number)
-    .fetch_optional(pool)
-    .await
+    .fetch_all(pool)
+    .await?;
+    Ok(complete(pool, rows).await?.pop())
 }
 
 /// What a buy attempt came to.
@@ -515,6 +622,63 @@ pub struct OrderTrace {
     pub disputed: bool,
     /// Stripe events applied to it, oldest first.
     pub payments: Vec<PaymentRow>,
+    /// What TikTok Shop told us about it (TikTok Shop orders): the order's lines are on
+    /// `order.lines`, its shop on `order.shop_id`.
+    pub tiktok: Option<TiktokTrace>,
+}
+
+/// A TikTok Shop order's side of the chain: every delivery about its TikTok order id and
+/// what each did, and the returns applied to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TiktokTrace {
+    /// TikTok's order id.
+    pub tiktok_order_id: String,
+    /// The shop it was sold in, when a delivery's body still says.
+    pub shop_id: Option<String>,
+    /// TikTok's status as last applied.
+    pub tiktok_status: Option<String>,
+    /// The `update_time` of the newest change applied.
+    pub tiktok_update_time: Option<i64>,
+    /// Deliveries (webhooks and reconciliation's) about it, oldest first.
+    pub deliveries: Vec<TiktokDelivery>,
+    /// Refunded returns applied to it, oldest first.
+    pub returns: Vec<TiktokReturn>,
+}
+
+/// One TikTok Shop delivery about an order and what it did (`tiktok_order_events`).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TiktokDelivery {
+    /// Inbox id of the delivery (`events show` it).
+    pub inbox_id: i64,
+    /// The inbox dedupe key (`tts_notification_id`, or `reconcile:…`).
+    pub dedupe_key: String,
+    /// The notification's `type` (1 order status, 11 cancellation, 12 return, …).
+    pub topic: i32,
+    /// The status it carried.
+    pub tiktok_status: String,
+    /// Its `update_time`, if any.
+    pub update_time: Option<i64>,
+    /// `applied`, `stale`, `illegal`, `recorded` or `unknown_order`.
+    pub outcome: String,
+    /// When the delivery arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+/// A refunded TikTok Shop return applied to an order.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TiktokReturn {
+    /// TikTok's return id.
+    pub return_id: String,
+    /// Inbox id of the delivery that applied it.
+    pub inbox_id: i64,
+    /// `REFUND`, `RETURN_AND_REFUND` or `REPLACEMENT`, if known.
+    pub return_type: Option<String>,
+    /// The return status that refunded it.
+    pub return_status: String,
+    /// Units it put back in stock.
+    pub restocked: i32,
+    /// When it was applied.
+    pub created_at: DateTime<Utc>,
 }
 
 /// The delivery and message behind an order.
@@ -588,13 +752,18 @@ pub async fn trace(pool: &PgPool, id_or_number: &str) -> Result<Option<OrderTrac
     .bind(order.id)
     .fetch_optional(pool)
     .await?;
-    let (checkout_session_id, payment_intent_id, disputed): (Option<String>, Option<String>, bool) =
-        sqlx::query_as(
-            "SELECT checkout_session_id, payment_intent_id, disputed FROM orders WHERE id = $1",
-        )
-        .bind(order.id)
-        .fetch_one(pool)
-        .await?;
+    let (checkout_session_id, payment_intent_id, disputed, tiktok_update_time): (
+        Option<String>,
+        Option<String>,
+        bool,
+        Option<i64>,
+    ) = sqlx::query_as(
+        "SELECT checkout_session_id, payment_intent_id, disputed, tiktok_update_time
+           FROM orders WHERE id = $1",
+    )
+    .bind(order.id)
+    .fetch_one(pool)
+    .await?;
     let payments: Vec<PaymentRow> = sqlx::query_as(
         "SELECT kind, stripe_event_id, inbox_id, amount_cents, created_at
            FROM payments WHERE order_id = $1 ORDER BY id",
@@ -602,6 +771,12 @@ pub async fn trace(pool: &PgPool, id_or_number: &str) -> Result<Option<OrderTrac
     .bind(order.id)
     .fetch_all(pool)
     .await?;
+    let tiktok = match &order.tiktok_order_id {
+        Some(tiktok_order_id) => {
+            Some(tiktok_trace(pool, &order, tiktok_order_id, tiktok_update_time).await?)
+        }
+        None => None,
+    };
     Ok(Some(OrderTrace {
         order,
         origin,
@@ -610,5 +785,40 @@ pub async fn trace(pool: &PgPool, id_or_number: &str) -> Result<Option<OrderTrac
         payment_intent_id,
         disputed,
         payments,
+        tiktok,
     }))
+}
+
+/// The deliveries and returns behind a TikTok Shop order. Deliveries are found by TikTok's
+/// order id, so one that came before we had the order (`unknown_order`) is listed too.
+async fn tiktok_trace(
+    pool: &PgPool,
+    order: &OrderRow,
+    tiktok_order_id: &str,
+    tiktok_update_time: Option<i64>,
+) -> Result<TiktokTrace, sqlx::Error> {
+    let deliveries: Vec<TiktokDelivery> = sqlx::query_as(
+        "SELECT e.inbox_id, i.dedupe_key, e.topic, e.tiktok_status, e.update_time, e.outcome,
+                i.received_at
+           FROM tiktok_order_events e JOIN inbox i ON i.id = e.inbox_id
+          WHERE e.tiktok_order_id = $1 ORDER BY e.id",
+    )
+    .bind(tiktok_order_id)
+    .fetch_all(pool)
+    .await?;
+    let returns: Vec<TiktokReturn> = sqlx::query_as(
+        "SELECT return_id, inbox_id, return_type, return_status, restocked, created_at
+           FROM tiktok_order_returns WHERE order_id = $1 ORDER BY created_at, return_id",
+    )
+    .bind(order.id)
+    .fetch_all(pool)
+    .await?;
+    Ok(TiktokTrace {
+        tiktok_order_id: tiktok_order_id.to_owned(),
+        shop_id: order.shop_id.clone(),
+        tiktok_status: order.tiktok_status.clone(),
+        tiktok_update_time,
+        deliveries,
+        returns,
+    })
 }

@@ -4,7 +4,8 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shopwire_core::db::inbox::{self, InboxId, InboxRow};
-use shopwire_core::domain::Money;
+use shopwire_core::db::orders;
+use shopwire_core::domain::{Money, Provider};
 use sqlx::PgPool;
 
 use crate::output::{Tabular, clip, fields, or_dash, table, time};
@@ -22,6 +23,38 @@ pub struct EventDetail {
     pub body_bytes: usize,
     /// What processing it produced.
     pub caused: Caused,
+    /// For a TikTok Shop delivery: its shop and what it did to each order it was about
+    /// (absent for other providers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tiktok_shop: Option<TiktokShopDelivery>,
+}
+
+/// A TikTok Shop delivery's side: the orders it touched are also in `caused.orders`.
+#[derive(Debug, Serialize)]
+pub struct TiktokShopDelivery {
+    /// The shop, from the body's `shop_id` (`None` once the body was purged).
+    pub shop_id: Option<String>,
+    /// What it did, one row per order it was about (`tiktok_order_events`).
+    pub notifications: Vec<CausedTiktokEvent>,
+}
+
+/// What a TikTok Shop delivery did to one order.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct CausedTiktokEvent {
+    /// TikTok's order id.
+    pub tiktok_order_id: String,
+    /// Our order, if we had it.
+    pub order_id: Option<i64>,
+    /// Its `ORD-…` number.
+    pub order_number: Option<String>,
+    /// The notification's `type`.
+    pub topic: i32,
+    /// The status it carried.
+    pub tiktok_status: String,
+    /// Its `update_time`, if any.
+    pub update_time: Option<i64>,
+    /// `applied`, `stale`, `illegal`, `recorded` or `unknown_order`.
+    pub outcome: String,
 }
 
 /// Rows that reference a delivery.
@@ -52,7 +85,7 @@ pub struct CausedMessage {
     pub outcome: Option<String>,
 }
 
-/// An order made from the delivery's message.
+/// An order made from the delivery's message, or a TikTok Shop order it was about.
 #[derive(Debug, Serialize, sqlx::FromRow)]
 pub struct CausedOrder {
     /// Order id.
@@ -61,6 +94,10 @@ pub struct CausedOrder {
     pub order_number: String,
     /// Order status.
     pub status: String,
+    /// `message` or `tiktok_shop`.
+    pub source: String,
+    /// TikTok's order id (TikTok Shop orders).
+    pub tiktok_order_id: Option<String>,
     /// Total in minor units.
     pub total_cents: i64,
     /// Currency.
@@ -97,11 +134,20 @@ pub async fn run(id: InboxId, ctx: &crate::commands::Ctx) -> anyhow::Result<()> 
         .with_context(read)?
         .unwrap_or_default();
     let purged = row.body_purged_at.is_some();
+    let tiktok_shop = if row.provider == Provider::TiktokShop.as_str() {
+        Some(TiktokShopDelivery {
+            shop_id: orders::shop_of_body(&body),
+            notifications: notifications(&pool, id).await.with_context(read)?,
+        })
+    } else {
+        None
+    };
     let detail = EventDetail {
         row,
         body_bytes: body.len(),
         body: String::from_utf8(body).ok().filter(|_| !purged),
         caused: caused(&pool, id).await.with_context(read)?,
+        tiktok_shop,
     };
     ctx.out.either(&detail, || human(&detail))
 }
@@ -114,11 +160,19 @@ async fn caused(pool: &PgPool, id: InboxId) -> Result<Caused, sqlx::Error> {
     .bind(id)
     .fetch_all(pool)
     .await?;
+    // Orders made from its messages, and TikTok Shop orders it moved or returned.
     let orders = sqlx::query_as(
-        "SELECT orders.id, orders.order_number, orders.status, orders.total_cents,
-                orders.currency, orders.created_at
-           FROM orders JOIN messages ON messages.id = orders.message_id
-          WHERE messages.inbox_id = $1 ORDER BY orders.id",
+        "SELECT o.id, o.order_number, o.status, o.source, o.tiktok_order_id, o.total_cents,
+                o.currency, o.created_at
+           FROM orders o
+          WHERE o.id IN (SELECT m.order_id FROM (
+                    SELECT orders.id AS order_id FROM orders
+                      JOIN messages ON messages.id = orders.message_id
+                     WHERE messages.inbox_id = $1
+                    UNION SELECT order_id FROM tiktok_order_events WHERE inbox_id = $1
+                    UNION SELECT order_id FROM tiktok_order_returns WHERE inbox_id = $1
+                ) m)
+          ORDER BY o.id",
     )
     .bind(id)
     .fetch_all(pool)
@@ -135,6 +189,18 @@ async fn caused(pool: &PgPool, id: InboxId) -> Result<Caused, sqlx::Error> {
         orders,
         payments,
     })
+}
+
+async fn notifications(pool: &PgPool, id: InboxId) -> Result<Vec<CausedTiktokEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT e.tiktok_order_id, e.order_id, o.order_number, e.topic, e.tiktok_status,
+                e.update_time, e.outcome
+           FROM tiktok_order_events e LEFT JOIN orders o ON o.id = e.order_id
+          WHERE e.inbox_id = $1 ORDER BY e.id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
 }
 
 fn human(detail: &EventDetail) -> String {
@@ -181,6 +247,13 @@ fn human(detail: &EventDetail) -> String {
     section(&mut text, "messages", &detail.caused.messages);
     section(&mut text, "orders", &detail.caused.orders);
     section(&mut text, "payments", &detail.caused.payments);
+    if let Some(shop) = &detail.tiktok_shop {
+        text.push_str(&format!(
+            "\nTIKTOK SHOP {}\n",
+            or_dash(shop.shop_id.as_deref())
+        ));
+        section(&mut text, "notifications", &shop.notifications);
+    }
     text
 }
 
@@ -211,20 +284,51 @@ impl Tabular for CausedMessage {
 }
 
 impl Tabular for CausedOrder {
-    const HEADERS: &'static [&'static str] =
-        &["ID", "ORDER_NUMBER", "STATUS", "TOTAL", "CREATED_AT"];
+    const HEADERS: &'static [&'static str] = &[
+        "ID",
+        "ORDER_NUMBER",
+        "STATUS",
+        "SOURCE",
+        "TIKTOK_ORDER",
+        "TOTAL",
+        "CREATED_AT",
+    ];
 
     fn cells(&self) -> Vec<String> {
         vec![
             self.id.to_string(),
             self.order_number.clone(),
             self.status.clone(),
+            self.source.clone(),
+            or_dash(self.tiktok_order_id.as_deref()),
             format!(
                 "{} {}",
                 Money::stored_amount(self.total_cents, Some(&self.currency)),
                 self.currency
             ),
             time(&self.created_at),
+        ]
+    }
+}
+
+impl Tabular for CausedTiktokEvent {
+    const HEADERS: &'static [&'static str] = &[
+        "TIKTOK_ORDER",
+        "ORDER_NUMBER",
+        "TOPIC",
+        "TIKTOK_STATUS",
+        "UPDATE_TIME",
+        "OUTCOME",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.tiktok_order_id.clone(),
+            or_dash(self.order_number.as_deref()),
+            self.topic.to_string(),
+            self.tiktok_status.clone(),
+            or_dash(self.update_time),
+            self.outcome.clone(),
         ]
     }
 }
