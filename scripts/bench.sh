@@ -29,9 +29,18 @@
 # ~IDLE_CONNECTIONS + 500 file descriptors per process: the script raises the soft limit
 # (ulimit -n) to the hard limit when it is below 8000, and stops if that is still too few.
 #
+# TikTok Shop (issue #15): the harness runs the fake TikTok Shop in-process (its own limit set
+# to TTS_REQUESTS_PER_MINUTE), connects a seller with one shop, links TTS_SKUS products, and
+# starts a release shopwire-worker of its own per part (--worker-bin) pointed at the fake.
+# Part 1: TTS_CHANGES stock changes on random SKUs over TTS_CHANGE_SECS; pushes per SKU per
+# TIKTOK_SHOP_INVENTORY_PUSH_SECS (TTS_PUSH_SECS), last value wins, lag. Part 2: TTS_ORDERS
+# orders with no webhook, a worker with TIKTOK_SHOP_RECONCILE_SECS=1, timed until all are in
+# `orders`; calls made, calls/min against the budget, 429s. At 600/min 5,000 orders take ~9 min.
+#
 # Environment (all optional):
 #   REPEATS=3            runs per scenario; the table shows medians
-#   SCENARIOS=all        or a comma list of: ingest e2e hot-sku spread outbound console idle pgbench
+#   SCENARIOS=all        or a comma list of: ingest e2e hot-sku spread outbound console idle
+#                        tiktok-shop pgbench
 #                        (only the binaries the chosen scenarios run are built and started)
 #   QUICK=0|1            short runs (2 s loads, 2 s pgbench, smaller spread run)
 #   BUILD=1|0            0: skip `cargo build --release`, use the binaries in target/release
@@ -46,6 +55,8 @@
 #   CONSOLE_PASSWORD=bench-console-password   the console's sign-in password (console and harness)
 #   IDLE_CONNECTIONS=1500  IDLE_RATE=20  IDLE_SECS=15 (QUICK=1: 5)  IDLE_BURST_SECS=3 (QUICK=1: 2)
 #   IDLE_HEADER_TIMEOUT_SECS=5  the idle web's HTTP_HEADER_TIMEOUT_SECS (short, so the run sees it)
+#   TTS_SKUS=50  TTS_CHANGES=1000  TTS_CHANGE_SECS=10  TTS_PUSH_SECS=5  tiktok-shop part 1
+#   TTS_ORDERS=5000 (QUICK=1: 200)  TTS_REQUESTS_PER_MINUTE=600  tiktok-shop part 2 (0 orders: skip it)
 #   CLAIM_ORDER_WINDOW_MS=300  the worker's fairness window; the e2e targets are window + 25 / 150 ms
 #   WAITLIST_MAX=50      the worker's waitlist per variant: in hot-sku the 50 losers after the 50
 #                        holders are waitlisted and the other 400 sold out (both are decisions)
@@ -85,14 +96,21 @@ IDLE_WEB_PORT="${IDLE_WEB_PORT:-18082}"
 IDLE_CONNECTIONS="${IDLE_CONNECTIONS:-1500}"
 IDLE_RATE="${IDLE_RATE:-20}"
 IDLE_HEADER_TIMEOUT_SECS="${IDLE_HEADER_TIMEOUT_SECS:-5}"
+TTS_SKUS="${TTS_SKUS:-50}"
+TTS_CHANGES="${TTS_CHANGES:-1000}"
+TTS_CHANGE_SECS="${TTS_CHANGE_SECS:-10}"
+TTS_PUSH_SECS="${TTS_PUSH_SECS:-5}"
+TTS_REQUESTS_PER_MINUTE="${TTS_REQUESTS_PER_MINUTE:-600}"
 
 if [[ "$QUICK" == 1 ]]; then
   LOAD_SECS=2 WARMUP=200 PGBENCH_SECS=2 SPREAD_BUYERS=1000
   CONSOLE_SECS="${CONSOLE_SECS:-5}"
+  TTS_ORDERS="${TTS_ORDERS:-200}"
   IDLE_SECS="${IDLE_SECS:-5}" IDLE_BURST_SECS="${IDLE_BURST_SECS:-2}"
 else
   LOAD_SECS=10 WARMUP=2000 PGBENCH_SECS=10 SPREAD_BUYERS=4000
   CONSOLE_SECS="${CONSOLE_SECS:-20}"
+  TTS_ORDERS="${TTS_ORDERS:-5000}"
   IDLE_SECS="${IDLE_SECS:-15}" IDLE_BURST_SECS="${IDLE_BURST_SECS:-3}"
 fi
 
@@ -102,12 +120,14 @@ fi
 [[ "$WAITLIST_MAX" =~ ^[0-9]+$ ]] || die "WAITLIST_MAX must be a non-negative integer"
 [[ "$OUTBOUND_BACKLOG" =~ ^[1-9][0-9]*$ ]] || die "OUTBOUND_BACKLOG must be a positive integer"
 for v in CONSOLE_VIEWERS CONSOLE_RATE CONSOLE_SECS CONSOLE_SKUS CONSOLE_STOCK \
-  IDLE_CONNECTIONS IDLE_RATE IDLE_SECS IDLE_BURST_SECS IDLE_HEADER_TIMEOUT_SECS; do
+  IDLE_CONNECTIONS IDLE_RATE IDLE_SECS IDLE_BURST_SECS IDLE_HEADER_TIMEOUT_SECS \
+  TTS_SKUS TTS_CHANGES TTS_CHANGE_SECS TTS_PUSH_SECS TTS_REQUESTS_PER_MINUTE; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
+[[ "$TTS_ORDERS" =~ ^[0-9]+$ ]] || die "TTS_ORDERS must be a non-negative integer, not '$TTS_ORDERS'"
 for s in ${SCENARIOS//,/ }; do
-  case "$s" in all | ingest | e2e | hot-sku | spread | outbound | console | idle | pgbench) ;;
-  *) die "SCENARIOS: unknown scenario '$s' (all, ingest, e2e, hot-sku, spread, outbound, console, idle, pgbench)" ;;
+  case "$s" in all | ingest | e2e | hot-sku | spread | outbound | console | idle | tiktok-shop | pgbench) ;;
+  *) die "SCENARIOS: unknown scenario '$s' (all, ingest, e2e, hot-sku, spread, outbound, console, idle, tiktok-shop, pgbench)" ;;
   esac
 done
 want() { [[ ",$SCENARIOS," == *",all,"* || ",$SCENARIOS," == *",$1,"* ]]; }
@@ -116,7 +136,7 @@ want() { [[ ",$SCENARIOS," == *",all,"* || ",$SCENARIOS," == *",$1,"* ]]; }
 need_web=0 need_shared_web=0 need_worker=0 need_console=0
 if want ingest || want e2e || want hot-sku || want spread || want outbound; then need_shared_web=1; fi
 if ((need_shared_web)) || want idle; then need_web=1; fi
-if want e2e || want hot-sku || want spread || want outbound; then need_worker=1; fi
+if want e2e || want hot-sku || want spread || want outbound || want tiktok-shop; then need_worker=1; fi
 if want console; then need_console=1; fi
 binaries=(shopwire-admin shopwire-bench)
 ((need_web)) && binaries+=(shopwire-web)
@@ -372,6 +392,26 @@ if want idle; then
   done
 fi
 
+# --- TikTok Shop: the fake runs inside the harness, which starts its own worker per part ------
+if want tiktok-shop; then
+  # No other worker may watch this database: it would see the connected shop and lease its
+  # links (and call the real TikTok Shop, the app key being set). The harness picks its
+  # workers' WORKER_PORT itself.
+  if [[ -n "${outbound_worker_pid:-}" ]]; then
+    kill "$outbound_worker_pid" 2>/dev/null || true
+    wait "$outbound_worker_pid" 2>/dev/null || true
+  fi
+  for ((r = 1; r <= REPEATS; r++)); do
+    reset_db
+    flush_redis
+    bench "tiktok-shop $TTS_CHANGES changes on $TTS_SKUS SKUs, $TTS_ORDERS orders @$TTS_REQUESTS_PER_MINUTE/min #$r" \
+      tiktok-shop --worker-bin "$bin/shopwire-worker" --worker-log "$work/tiktok_shop_worker$r.log" \
+      --skus "$TTS_SKUS" --changes "$TTS_CHANGES" \
+      --change-secs "$TTS_CHANGE_SECS" --inventory-push-secs "$TTS_PUSH_SECS" \
+      --orders "$TTS_ORDERS" --requests-per-minute "$TTS_REQUESTS_PER_MINUTE"
+  done
+fi
+
 # --- pgbench reference: bare SELECT … FOR UPDATE + UPDATE + INSERT, hot row and spread rows ---
 want pgbench && psql "$DATABASE_URL" -q -f bench/pgbench/setup.sql >/dev/null
 for ((r = 1; r <= REPEATS; r++)); do
@@ -429,6 +469,12 @@ commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- crates migration
       "$CONSOLE_VIEWERS"
     printf '  the harness at %s/s for %s s over %s SKUs × %s units (WAITLIST_MAX=%s), timed commit → each viewer\n' \
       "$CONSOLE_RATE" "$CONSOLE_SECS" "$CONSOLE_SKUS" "$CONSOLE_STOCK" "$WAITLIST_MAX"
+  fi
+  if want tiktok-shop; then
+    printf -- '- TikTok Shop: the fake in the harness (limited to %s/min), a fresh worker per part; %s changes\n' \
+      "$TTS_REQUESTS_PER_MINUTE" "$TTS_CHANGES"
+    printf '  on %s linked SKUs over %s s (TIKTOK_SHOP_INVENTORY_PUSH_SECS=%s), then %s orders reconciled\n' \
+      "$TTS_SKUS" "$TTS_CHANGE_SECS" "$TTS_PUSH_SECS" "$TTS_ORDERS"
   fi
   if want idle; then
     printf -- '- Idle: a fresh shopwire-web per run with HTTP_HEADER_TIMEOUT_SECS=%s; %s idle connections\n' \

@@ -46,6 +46,11 @@ pub enum Command {
     /// trickling a header one byte per second); and how many of those the server closed
     /// within its header timeout.
     Idle(IdleArgs),
+    /// TikTok Shop (issue #15) against an in-process fake, driven through a `shopwire-worker`
+    /// child: `--changes` (1,000) stock changes on `--skus` (50) linked SKUs in
+    /// `--change-secs` (10) — pushes per SKU per interval, last value wins, lag — then the
+    /// reconciliation of `--orders` (5,000) orders within `--requests-per-minute` (600).
+    TiktokShop(TiktokShopArgs),
     /// The reference ceiling: read body, verify HMAC, one Postgres INSERT, one Redis LPUSH, 200.
     CeilingServer(CeilingArgs),
     /// Medians of repeated runs (JSON lines) as the Markdown results table.
@@ -365,6 +370,56 @@ pub struct IdleArgs {
     pub allow_errors: bool,
     #[command(flatten)]
     pub signing: SigningArgs,
+}
+
+/// `tiktok-shop`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TiktokShopArgs {
+    /// The release `shopwire-worker` binary the scenario starts (twice: one per part).
+    #[arg(long)]
+    pub worker_bin: PathBuf,
+    /// Where the workers' stdout and stderr go (default: discarded).
+    #[arg(long)]
+    pub worker_log: Option<PathBuf>,
+    /// The workers' `WORKER_PORT` (default: a free port).
+    #[arg(long)]
+    pub worker_port: Option<u16>,
+    /// A scratch database, migrated (the scenario adds products, a shop, links and orders).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+    /// Redis for the workers' queues and the shared TikTok Shop rate budget.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: String,
+    /// The workers' `QUEUE_PREFIX` is `<this>:tts-<run>`, unique per run (so its keys are
+    /// deleted with the rest of the bench's).
+    #[arg(long, env = "QUEUE_PREFIX", default_value = "shopwire-bench")]
+    pub queue_prefix: String,
+    /// The workers' `TIKTOK_SHOP_INVENTORY_PUSH_SECS`: at most one push per SKU per this.
+    #[arg(long, default_value_t = 5)]
+    pub inventory_push_secs: u64,
+    /// The workers' `TIKTOK_SHOP_REQUESTS_PER_MINUTE`, and the fake's own limit (so a call
+    /// past the budget is a 429 the run counts).
+    #[arg(long, default_value_t = 600)]
+    pub requests_per_minute: u32,
+    /// Linked SKUs.
+    #[arg(long, default_value_t = 50)]
+    pub skus: u64,
+    /// Stock changes, each its own transaction, on a random SKU, evenly spread over
+    /// `--change-secs`.
+    #[arg(long, default_value_t = 1000)]
+    pub changes: u64,
+    /// Seconds the stock changes are spread over.
+    #[arg(long, default_value_t = 10.0)]
+    pub change_secs: f64,
+    /// Seed of the random SKUs and values (default: from the run id).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Orders the fake lists for reconciliation (0: skip that part).
+    #[arg(long, default_value_t = 5000)]
+    pub orders: u64,
+    /// Report errors but exit 0.
+    #[arg(long)]
+    pub allow_errors: bool,
 }
 
 /// `ceiling-server`.

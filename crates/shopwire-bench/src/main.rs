@@ -30,6 +30,7 @@ async fn main() -> std::process::ExitCode {
         Command::Outbound(args) => scenarios::outbound::run(args).await,
         Command::Console(args) => scenarios::console::run(args).await,
         Command::Idle(args) => scenarios::idle::run(args).await,
+        Command::TiktokShop(args) => scenarios::tiktok_shop::run(args).await,
         Command::CeilingServer(args) => ceiling::serve(args).await,
         Command::Table(args) => table::Records::load(&args.files).map(|records| {
             print!("{}", table::render(&records));

@@ -6,3 +6,4 @@ pub mod hot_sku;
 pub mod idle;
 pub mod ingest;
 pub mod outbound;
+pub mod tiktok_shop;

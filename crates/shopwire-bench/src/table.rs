@@ -281,6 +281,7 @@ fn rows(r: &Records) -> Vec<Row> {
     outbound_rows(r, &mut rows);
     console_rows(r, &mut rows);
     idle_rows(r, &mut rows);
+    tiktok_shop_rows(r, &mut rows);
 
     for (process, limit, target) in [("web", 64.0, "< 64 MiB"), ("worker", 128.0, "< 128 MiB")] {
         let v = r.median("rss", process, None, "rss_mib");
@@ -603,6 +604,138 @@ fn idle_rows(r: &Records, rows: &mut Vec<Row>) {
     });
 }
 
+/// Issue #15: stock changes on linked SKUs pushed to TikTok Shop at most once per SKU per
+/// interval with the last value winning, and reconciliation within the rate budget.
+fn tiktok_shop_rows(r: &Records, rows: &mut Vec<Row>) {
+    let at = |key: &str| r.median("tiktok-shop", "worker", None, key);
+    let all = |key: &str| r.values("tiktok-shop", "worker", None, key);
+    // Counts that must hold in every run: the worst run is the figure.
+    let worst = |key: &str| all(key).into_iter().reduce(f64::max);
+    let count = |key: &str| at(key).map_or("?".into(), |(v, _)| format!("{v:.0}"));
+    let interval = at("interval_s").map(|(v, _)| v);
+    let load = format!(
+        "{} changes on {} SKUs in {} s, TIKTOK_SHOP_INVENTORY_PUSH_SECS={}",
+        count("changes"),
+        count("skus"),
+        count("change_secs"),
+        interval.map_or("?".into(), |v| format!("{v:.0}")),
+    );
+
+    let per_sku = worst("pushes_per_sku_max");
+    rows.push(Row {
+        what: format!(
+            "TikTok Shop inventory push: pushes per SKU per interval (max, all runs; {load})"
+        ),
+        ours: per_sku.map(|v| {
+            format!(
+                "{v:.0} ({} pushes; shortest gap {} ms)",
+                count("pushes"),
+                count("min_gap_ms")
+            )
+        }),
+        reference: None,
+        ratio: None,
+        target: "≤ 1".into(),
+        pass: per_sku.map(|v| v <= 1.0),
+        runs: all("pushes_per_sku_max").len(),
+    });
+
+    let stale = all("stale_skus");
+    let stale_total: f64 = stale.iter().sum();
+    rows.push(Row {
+        what:
+            "TikTok Shop inventory push: SKUs whose last value TikTok Shop does not have (all runs)"
+                .into(),
+        ours: (!stale.is_empty()).then(|| format!("{stale_total:.0}")),
+        reference: None,
+        ratio: None,
+        target: "0".into(),
+        pass: (!stale.is_empty()).then_some(stale_total == 0.0),
+        runs: stale.len(),
+    });
+
+    let lag = at("push_lag_max_ms");
+    let limit_ms = interval.map(|i| i * 1000.0 + 1000.0);
+    rows.push(Row {
+        what: "TikTok Shop inventory push: last change → pushed lag max (ms)".into(),
+        ours: lag.map(|(v, _)| {
+            format!(
+                "{v:.0} (p50 {}; all settled {} ms after the last change)",
+                count("push_lag_p50_ms"),
+                count("settle_ms")
+            )
+        }),
+        reference: None,
+        ratio: None,
+        target: limit_ms.map_or("≤ interval + 1 s".into(), |l| {
+            format!("≤ interval + 1 s = {l:.0} ms")
+        }),
+        pass: lag.zip(limit_ms).map(|((v, _), l)| v <= l),
+        runs: runs(lag),
+    });
+
+    let secs = at("reconcile_s");
+    let missing: f64 = all("orders")
+        .iter()
+        .zip(all("reconciled"))
+        .map(|(o, n)| o - n)
+        .sum();
+    let rpm = at("requests_per_minute").map(|(v, _)| v);
+    let needed = at("calls_needed").map(|(v, _)| v);
+    let target_s = needed.zip(rpm).map(|(n, b)| n / b * 60.0 * 1.2);
+    rows.push(Row {
+        what: format!(
+            "TikTok Shop reconcile of {} orders, worker spawn → all in `orders` (s)",
+            count("orders")
+        ),
+        ours: secs.map(|(v, _)| {
+            let lost = match missing > 0.0 {
+                true => format!("; {missing:.0} orders NOT reconciled"),
+                false => String::new(),
+            };
+            format!(
+                "{v:.1} ({} calls: {} Get Order Detail, {} Search Orders; {}/min){lost}",
+                count("reconcile_calls"),
+                count("detail_calls"),
+                count("search_calls"),
+                count("calls_per_min"),
+            )
+        }),
+        reference: None,
+        ratio: None,
+        target: match (target_s, needed, rpm) {
+            (Some(t), Some(n), Some(b)) => format!(
+                "≤ {n:.0} calls needed ÷ {b:.0}/min × 60 s × 1.2 = {t:.0} s (TIKTOK_SHOP_REQUESTS_PER_MINUTE={b:.0})"
+            ),
+            _ => "≤ calls needed ÷ budget per minute × 60 s × 1.2".into(),
+        },
+        pass: secs
+            .zip(target_s)
+            .map(|((v, _), t)| v <= t && missing == 0.0),
+        runs: runs(secs),
+    });
+
+    let inventory = all("inventory_429");
+    let reconcile = all("reconcile_429");
+    let sum = |v: &[f64]| v.iter().sum::<f64>();
+    rows.push(Row {
+        what: "TikTok Shop 429 answers from a shop limited to the same budget (all runs)".into(),
+        ours: (!inventory.is_empty()).then(|| {
+            format!(
+                "{:.0} (inventory {:.0}, reconcile {:.0})",
+                sum(&inventory) + sum(&reconcile),
+                sum(&inventory),
+                sum(&reconcile)
+            )
+        }),
+        reference: None,
+        ratio: None,
+        target: "0".into(),
+        pass: (!inventory.is_empty()).then(|| sum(&inventory) + sum(&reconcile) == 0.0),
+        runs: inventory.len(),
+    });
+}
+
 fn ratio_of(ours: Option<(f64, usize)>, reference: Option<(f64, usize)>) -> Option<f64> {
     match (ours, reference) {
         (Some((a, _)), Some((b, _))) if b > 0.0 => Some(a / b),
@@ -913,6 +1046,53 @@ not json at all
             "{row}"
         );
         assert!(line(&render(&Records::default()), "Idle connections closed").contains("not run"));
+    }
+
+    const TTS: &str = r#"{"scenario":"tiktok-shop","target":"worker","skus":50,"changes":1000,"change_secs":10.0,"interval_s":5,"requests_per_minute":600,"pushes":150,"pushes_per_sku_max":1,"min_gap_ms":5010.0,"stale_skus":0,"push_lag_p50_ms":3000.0,"push_lag_max_ms":5800.0,"settle_ms":5900.0,"inventory_429":0,"orders":5000,"reconciled":5000,"reconcile_s":560.0,"calls_needed":5050,"reconcile_calls":5400,"detail_calls":5000,"search_calls":400,"calls_per_min":578.6,"reconcile_429":0,"errors":0}"#;
+
+    #[test]
+    fn tiktok_shop_rows_state_the_targets_from_the_run() {
+        let table = render(&Records::parse(TTS));
+        let per_sku = line(
+            &table,
+            "TikTok Shop inventory push: pushes per SKU per interval",
+        );
+        assert!(
+            per_sku.contains("1000 changes on 50 SKUs in 10 s, TIKTOK_SHOP_INVENTORY_PUSH_SECS=5")
+                && per_sku.contains("| 1 (150 pushes; shortest gap 5010 ms) |")
+                && per_sku.contains("| pass |"),
+            "{per_sku}"
+        );
+        assert!(line(&table, "TikTok Shop inventory push: SKUs whose").contains("| pass |"));
+        let lag = line(&table, "TikTok Shop inventory push: last change");
+        assert!(
+            lag.contains("≤ interval + 1 s = 6000 ms") && lag.contains("| pass |"),
+            "{lag}"
+        );
+        let rec = line(&table, "TikTok Shop reconcile of 5000 orders");
+        assert!(
+            rec.contains("= 606 s")
+                && rec.contains("5000 Get Order Detail")
+                && rec.contains("| pass |"),
+            "{rec}"
+        );
+        assert!(line(&table, "TikTok Shop 429").contains("| 0 (inventory 0, reconcile 0) |"));
+
+        let bad = render(&Records::parse(
+            &TTS.replace(r#""pushes_per_sku_max":1"#, r#""pushes_per_sku_max":2"#)
+                .replace(r#""stale_skus":0"#, r#""stale_skus":3"#)
+                .replace(r#""reconciled":5000"#, r#""reconciled":4990"#)
+                .replace(r#""reconcile_429":0"#, r#""reconcile_429":4"#),
+        ));
+        assert!(line(&bad, "TikTok Shop inventory push: pushes per SKU").contains("**miss**"));
+        assert!(line(&bad, "TikTok Shop inventory push: SKUs whose").contains("| 3 |"));
+        let rec = line(&bad, "TikTok Shop reconcile");
+        assert!(
+            rec.contains("10 orders NOT reconciled") && rec.contains("**miss**"),
+            "{rec}"
+        );
+        assert!(line(&bad, "TikTok Shop 429").contains("**miss**"));
+        assert!(line(&render(&Records::default()), "TikTok Shop 429").contains("not run"));
     }
 
     #[test]
