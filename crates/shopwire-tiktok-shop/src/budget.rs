@@ -3,7 +3,9 @@
 //!
 //! The budget is cut into short windows so calls are spread rather than spent in a burst:
 //! at 60 or more per minute, one-second windows of `per_minute / 60` calls; below, one call
-//! per `60 s / per_minute`. A window starts with its first call (no clocks to agree on). When
+//! per `60 s / per_minute`. A window starts with its first call, so windows alone could let
+//! 61 windows' worth into one sliding minute; a log of the last minute's calls (a sorted set
+//! scored by Redis's clock) caps every sliding minute at the budget. When
 //! TikTok answers 429 with `Retry-After`, [`RateBudget::pause`] stops every process's calls
 //! for that long. Redis being unreachable does not stop calls (TikTok's own 429 remains the
 //! backstop): the budget protects the shop, it is not what keeps data safe.
@@ -21,16 +23,30 @@ use crate::api::ApiError;
 /// A call waits at most this long for budget; then it fails as transient (retried later).
 const MAX_WAIT: Duration = Duration::from_secs(120);
 
-/// Take one call, or say how many milliseconds until one may be taken.
+/// Take one call, or say how many milliseconds until one may be taken. Two limits: the
+/// short window (spreading calls) and a log of the last minute's calls (so no sliding minute
+/// ever holds more than the budget, whatever the windows' phase). Redis's own clock is the
+/// one every process shares.
 const TAKE: &str = r"
 local pause = redis.call('PTTL', KEYS[1])
 if pause > 0 then return pause end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 60000)
+if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[3]) then
+  local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + 60000 - now)
+end
 local n = redis.call('INCR', KEYS[2])
 if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-if n <= tonumber(ARGV[1]) then return 0 end
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl < 0 then return tonumber(ARGV[2]) end
-return ttl
+if n > tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[2])
+  if ttl < 0 then return tonumber(ARGV[2]) end
+  return ttl
+end
+redis.call('ZADD', KEYS[3], now, now .. ':' .. n)
+redis.call('PEXPIRE', KEYS[3], 61000)
+return 0
 ";
 
 /// The shared budget. Clones share one connection, opened on first use (inside the runtime).
@@ -40,6 +56,8 @@ pub struct RateBudget {
     conn: Arc<OnceCell<ConnectionManager>>,
     pause_key: String,
     window_key: String,
+    minute_key: String,
+    per_minute: u32,
     per_window: u32,
     window: Duration,
 }
@@ -82,6 +100,8 @@ impl RateBudget {
             conn: Arc::new(OnceCell::new()),
             pause_key: format!("{prefix}:tiktok-shop:pause"),
             window_key: format!("{prefix}:tiktok-shop:window"),
+            minute_key: format!("{prefix}:tiktok-shop:minute"),
+            per_minute: per_minute.max(1),
             per_window,
             window,
         })
@@ -110,8 +130,10 @@ impl RateBudget {
                     redis::Script::new(TAKE)
                         .key(&self.pause_key)
                         .key(&self.window_key)
+                        .key(&self.minute_key)
                         .arg(self.per_window)
                         .arg(u64::try_from(self.window.as_millis()).unwrap_or(u64::MAX))
+                        .arg(self.per_minute)
                         .invoke_async(&mut conn)
                         .await
                 }

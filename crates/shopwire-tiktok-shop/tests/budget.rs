@@ -35,6 +35,43 @@ async fn two_workers_share_one_budget() {
 }
 
 #[tokio::test]
+async fn a_full_minute_makes_the_next_call_wait_for_its_oldest_to_leave() {
+    let url = shopwire_testkit::redis_url();
+    let prefix = format!("test-{:016x}", rand::random::<u64>());
+    let budget = RateBudget::new(&SecretString::from(url.clone()), &prefix, 120).expect("a URL");
+    let mut conn = redis::Client::open(url)
+        .expect("a URL")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis is up");
+    let (secs, micros): (i64, i64) = redis::cmd("TIME")
+        .query_async(&mut conn)
+        .await
+        .expect("TIME");
+    let now_ms = secs * 1000 + micros / 1000;
+    // A whole minute's budget spent 59 s ago (by other workers): the per-second window is
+    // fresh, but the sliding minute is full for about one more second.
+    for n in 0..120 {
+        let _: i64 = redis::cmd("ZADD")
+            .arg(format!("{prefix}:tiktok-shop:minute"))
+            .arg(now_ms - 59_000)
+            .arg(format!("earlier:{n}"))
+            .query_async(&mut conn)
+            .await
+            .expect("ZADD");
+    }
+    let started = Instant::now();
+
+    budget.take().await.expect("budget once the oldest left");
+
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "took a 121st call within the minute after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
 async fn tiktok_asking_one_worker_to_wait_makes_every_worker_wait() {
     let (one, other) = two_workers(6_000);
     other.take().await.expect("budget");
