@@ -221,7 +221,10 @@ async fn a_forgotten_buyer_leaves_no_trace_but_orders_money_and_stock_stay(pool:
     assert_eq!(forgotten["pseudonym"], json!(alias));
     assert_eq!(forgotten["changed"]["orders"], 1);
     assert_eq!(forgotten["changed"]["inbox_bodies"], 2);
-    assert_eq!(forgotten["changed"]["jobs"], 1, "her Checkout request names her");
+    assert_eq!(
+        forgotten["changed"]["jobs"], 1,
+        "her Checkout request names her"
+    );
 
     assert_eq!(mentions(&pool, "alice_buys").await, Vec::<String>::new());
     assert_eq!(
