@@ -26,16 +26,18 @@ const MAX_WAIT: Duration = Duration::from_secs(120);
 /// Take one call, or say how many milliseconds until one may be taken. Two limits: the
 /// short window (spreading calls) and a log of the last minute's calls (so no sliding minute
 /// ever holds more than the budget, whatever the windows' phase). Redis's own clock is the
-/// one every process shares.
+/// one every process shares. A call stays in the log 61 s, not 60: TikTok counts arrivals,
+/// and a call released the instant the oldest left our minute can reach it a few
+/// milliseconds before the oldest left TikTok's (the bench saw 20 such 429s in 5,354 calls).
 const TAKE: &str = r"
 local pause = redis.call('PTTL', KEYS[1])
 if pause > 0 then return pause end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 60000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - 61000)
 if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[3]) then
   local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
-  return math.max(1, tonumber(oldest[2]) + 60000 - now)
+  return math.max(1, tonumber(oldest[2]) + 61000 - now)
 end
 local n = redis.call('INCR', KEYS[2])
 if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
@@ -45,7 +47,7 @@ if n > tonumber(ARGV[1]) then
   return ttl
 end
 redis.call('ZADD', KEYS[3], now, now .. ':' .. n)
-redis.call('PEXPIRE', KEYS[3], 61000)
+redis.call('PEXPIRE', KEYS[3], 62000)
 return 0
 ";
 
