@@ -9,3 +9,4 @@ mod inbox_batch;
 mod outbox_events;
 mod retention;
 mod sweep;
+mod tiktok_orders;
