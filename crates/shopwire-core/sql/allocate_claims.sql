@@ -61,9 +61,13 @@ DECLARE
     v_settle    TIMESTAMPTZ;
     c           RECORD;
 BEGIN
+    -- The row lock an UPDATE takes: every writer of the variant's stock waits for it, while
+    -- rows that only reference the variant (a message naming it, a claim for it) can still
+    -- be written meanwhile. FOR UPDATE would also block those inserts' foreign-key checks,
+    -- so every buyer message read for a hot SKU queued behind each allocation.
     SELECT p.stock_on_hand - p.reserved, p.price_cents, p.currency
       INTO v_available, v_price, v_currency
-      FROM products p WHERE p.id = p_product_id FOR UPDATE;
+      FROM products p WHERE p.id = p_product_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'product % does not exist', p_product_id
             USING ERRCODE = 'foreign_key_violation';

@@ -402,7 +402,7 @@ pub async fn honour_late_payment(
         return Ok(LatePayment::NotExpired);
     };
     let (available,): (i64,) = sqlx::query_as(
-        "SELECT (stock_on_hand - reserved)::bigint FROM products WHERE id = $1 FOR UPDATE",
+        "SELECT (stock_on_hand - reserved)::bigint FROM products WHERE id = $1 FOR NO KEY UPDATE",
     )
     .bind(product_id)
     .fetch_one(&mut *conn)

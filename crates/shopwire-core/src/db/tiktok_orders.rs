@@ -171,19 +171,6 @@ pub async fn set_details(
     if existing > 0 || details.lines.is_empty() {
         return Ok(stored);
     }
-    // Inserting a line checks its product key, which leaves a share lock on the product
-    // row; committing the stock later in this transaction needs the row lock, and two
-    // orders of one SKU each holding the share lock would deadlock. Taking the row locks
-    // first, in id order (as every stock move does), makes the second order wait instead.
-    let skus: Vec<&str> = details
-        .lines
-        .iter()
-        .filter_map(|l| l.seller_sku.as_deref())
-        .collect();
-    sqlx::query("SELECT id FROM products WHERE sku = ANY($1) ORDER BY id FOR UPDATE")
-        .bind(&skus)
-        .fetch_all(&mut *conn)
-        .await?;
     for (line_no, line) in (1i32..).zip(&details.lines) {
         let (matched,): (bool,) = sqlx::query_as(
             "INSERT INTO tiktok_order_lines

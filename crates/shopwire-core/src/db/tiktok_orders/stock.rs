@@ -29,7 +29,11 @@ pub(super) async fn commit_stock(
     if committed.is_none() {
         return Ok(Vec::new());
     }
-    // Lock products in id order so two orders sharing products cannot deadlock.
+    // Lock products in id order so two orders sharing products cannot deadlock, and with
+    // the lock an UPDATE takes (FOR NO KEY UPDATE), not FOR UPDATE: inserting this order's
+    // lines left a key-share lock on each product (their foreign key), as another new order
+    // of the same SKU did; FOR UPDATE conflicts with those, so each order would wait for
+    // the other's.
     let lines: Vec<(i64, i64, i32)> = sqlx::query_as(
         "SELECT id, product_id, quantity FROM tiktok_order_lines
           WHERE order_id = $1 AND product_id IS NOT NULL AND committed = 0
@@ -41,7 +45,7 @@ pub(super) async fn commit_stock(
     let mut moves = Vec::with_capacity(lines.len());
     for (line_id, product_id, wanted) in lines {
         let (sku, available): (String, i32) = sqlx::query_as(
-            "SELECT sku, stock_on_hand - reserved FROM products WHERE id = $1 FOR UPDATE",
+            "SELECT sku, stock_on_hand - reserved FROM products WHERE id = $1 FOR NO KEY UPDATE",
         )
         .bind(product_id)
         .fetch_one(&mut *conn)
