@@ -7,6 +7,7 @@ use shopwire_core::config::{CartMode, ClaimSettings, Settings};
 use shopwire_queue::QueueClient;
 use sqlx::PgPool;
 
+use crate::claim_watch::ClaimWatch;
 use crate::jobs::JobError;
 use crate::outbound::OutboundClient;
 use crate::retry::RetryPolicy;
@@ -85,6 +86,8 @@ pub struct JobContext {
     /// `INBOX_RETENTION_DAYS`: the sweeper purges the bodies of deliveries settled longer
     /// ago than this (at most hourly); `None` keeps them.
     pub inbox_retention: Option<Duration>,
+    /// Variants whose pending claims this process allocates once due and settled.
+    pub claim_watch: Arc<ClaimWatch>,
 }
 
 impl JobContext {
@@ -147,6 +150,7 @@ impl JobContext {
                 .edge
                 .inbox_retention_days
                 .map(|days| Duration::from_secs(u64::from(days) * 86_400)),
+            claim_watch: Arc::new(ClaimWatch::new()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! with Postgres holding every job's state (docs/contract.md §3, §4).
 
 pub mod attempt;
+pub mod claim_watch;
 pub mod context;
 pub mod health;
 pub mod http;

@@ -125,6 +125,7 @@ impl Worker {
             self.ctx.clone(),
             stop_rx.clone(),
         ));
+        tasks.spawn(crate::claim_watch::run(self.ctx.clone(), stop_rx.clone()));
         tasks.spawn(promoter::run(
             self.ctx.clone(),
             self.options.poll_interval,

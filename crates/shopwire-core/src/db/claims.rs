@@ -154,6 +154,25 @@ pub struct Allocation {
     pub decided: Vec<Decided>,
     /// The earliest `due_at` of a claim still pending, if any.
     pub next_due: Option<DateTime<Utc>>,
+    /// When claims are due but wait for earlier buyer messages to be read: they are settled
+    /// once every unread buyer message arrived after this ([`earliest_unread_message`]).
+    pub settled_once_unread_after: Option<DateTime<Utc>>,
+}
+
+/// When the earliest buyer message (comment or DM) still unread arrived; `None` when every
+/// one has been read. A due claim that arrived before this less `CLAIM_ORDER_WINDOW_MS` is
+/// settled: nothing written before it can still turn up.
+pub async fn earliest_unread_message(
+    conn: impl sqlx::PgExecutor<'_>,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    // The predicate is the partial index inbox_unread_messages's: keep them the same.
+    let (unread,): (Option<DateTime<Utc>>,) = sqlx::query_as(
+        "SELECT min(received_at) FROM inbox
+          WHERE status IN ('queued', 'processing') AND provider IN ('comments', 'tiktok')",
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(unread)
 }
 
 type DecidedRow = (
@@ -185,18 +204,15 @@ pub async fn allocate_with_carts(
     cart_settle: Option<Duration>,
 ) -> Result<Allocation, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    let window = chrono::Duration::from_std(rules.order_window).unwrap_or_default();
     // The earliest buyer message still unread, less the window: claims that arrived before
     // it are settled (nothing written earlier can still turn up for them).
-    let settled_before: Option<DateTime<Utc>> = if rules.order_window.is_zero() {
+    let settled_before = if rules.order_window.is_zero() {
         None
     } else {
-        let (unread,): (Option<DateTime<Utc>>,) = sqlx::query_as(
-            "SELECT min(received_at) FROM inbox
-              WHERE status IN ('queued', 'processing') AND provider IN ('comments', 'tiktok')",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        unread.map(|at| at - chrono::Duration::from_std(rules.order_window).unwrap_or_default())
+        earliest_unread_message(&mut *tx)
+            .await?
+            .map(|at| at - window)
     };
     let rows: Vec<DecidedRow> =
         sqlx::query_as("SELECT * FROM allocate_claims($1, $2, $3, $4, $5, $6, $7, $8, $9)")
@@ -211,8 +227,11 @@ pub async fn allocate_with_carts(
             .bind(cart_settle.map(|settle| settle.as_secs_f64()))
             .fetch_all(&mut *tx)
             .await?;
-    let (next_due,): (Option<DateTime<Utc>>,) = sqlx::query_as(
-        "SELECT min(due_at) FROM claims WHERE product_id = $1 AND status = 'pending'",
+    // Claims still pending and already due (by the transaction's clock, as the function's)
+    // were not settled.
+    let (next_due, due_arrived): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
+        "SELECT min(due_at), min(received_at) FILTER (WHERE due_at <= now())
+           FROM claims WHERE product_id = $1 AND status = 'pending'",
     )
     .bind(product_id)
     .fetch_one(&mut *tx)
@@ -233,7 +252,11 @@ pub async fn allocate_with_carts(
             },
         )
         .collect();
-    Ok(Allocation { decided, next_due })
+    Ok(Allocation {
+        decided,
+        next_due,
+        settled_once_unread_after: due_arrived.map(|at| at + window),
+    })
 }
 
 /// Variants the allocator should look at now even though nobody scheduled it: claims

@@ -2,17 +2,18 @@
 //! transaction under the variant's row lock (`db::claims::allocate`).
 //!
 //! A claim is recorded `pending` by the message stage, due `CLAIM_ORDER_WINDOW_MS` after
-//! its message's own time, and this job is scheduled for then — one per variant (the same
-//! Redis member, earliest time kept), so a burst of claims for the last units is decided
-//! by one call in message-time order, whichever worker took which message. The claims
-//! table is the truth: a lost or failed run is made up by the sweeper
+//! its message's own time; the process's claim watch (`claim_watch`) pushes this job once
+//! the claim is due and every buyer message that arrived before it + the window has been
+//! read — one job for the variant, so a burst of claims for the last units is decided by
+//! one call in message-time order, whichever worker took which message. The claims table
+//! is the truth: a lost or failed run is made up by the sweeper
 //! (`db::claims::needing_allocation`), and running twice decides nothing twice.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use shopwire_core::db::claims::{self, Allocation, AllocationRules};
 use shopwire_core::jobs::{AllocateJob, JobRef, Queue};
 use tracing::Instrument;
@@ -22,9 +23,6 @@ use crate::pipeline::checkout;
 
 /// Claims decided by the allocator, by outcome.
 pub const CLAIM_OUTCOMES_TOTAL: &str = "shopwire_claim_outcomes_total";
-
-/// A due claim waiting for earlier messages to be read is looked at again this soon.
-const BACKLOG_RECHECK: Duration = Duration::from_millis(50);
 
 /// After a failed allocation, try again this soon (the sweeper is the backstop).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -58,9 +56,10 @@ pub fn rules(ctx: &JobContext) -> AllocationRules<'static> {
     }
 }
 
-/// Allocate `product_id`'s due claims now; push the new orders' checkout jobs and schedule
-/// the next run when claims are still waiting for their window. Returns what was decided
-/// (`None` when the allocation failed and was rescheduled). With `CART_MODE=live` a hold's
+/// Allocate `product_id`'s due claims now; push the new orders' checkout jobs and have the
+/// claim watch run it again for claims still waiting for their window or for earlier
+/// messages to be read. Returns what was decided (`None` when the allocation failed and
+/// was rescheduled). With `CART_MODE=live` a hold's
 /// checkout job is its cart's, due later: the runner finds it early and schedules it for
 /// its time, so the cart settles on time without a sweep.
 pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
@@ -70,7 +69,8 @@ pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
         Ok(allocation) => allocation,
         Err(e) => {
             tracing::warn!(error = %e, "allocation failed; retrying shortly");
-            schedule_in(ctx, product_id, RETRY_AFTER).await;
+            let retry = chrono::Duration::from_std(RETRY_AFTER).unwrap_or_default();
+            ctx.claim_watch.due_at(product_id, Utc::now() + retry);
             return None;
         }
     };
@@ -84,29 +84,14 @@ pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
         metrics::counter!(CLAIM_OUTCOMES_TOTAL, "outcome" => d.outcome.as_str()).increment(1);
         tracing::info!(claim = d.claim_id.get(), outcome = %d.outcome, order = d.order_number.as_deref(), position = d.waitlist_position, "claim decided");
     }
-    match allocation.next_due {
-        // Due but unsettled: earlier buyer messages are still being read; look again soon.
-        Some(next) if next <= Utc::now() => schedule_in(ctx, product_id, BACKLOG_RECHECK).await,
-        Some(next) => schedule_at(ctx, product_id, next).await,
-        None => {}
+    // Due claims that wait for earlier buyer messages to be read, and claims not yet due:
+    // the watch pushes this variant again when either is ready. A claim that fell due after
+    // the transaction began (due by now, not by its clock) is due at once.
+    if let Some(after) = allocation.settled_once_unread_after {
+        ctx.claim_watch.settled_after(product_id, after);
+    }
+    if let Some(next) = allocation.next_due {
+        ctx.claim_watch.due_at(product_id, next);
     }
     Some(allocation)
-}
-
-/// Schedule `product_id`'s allocation for `due` (now, when it is past).
-pub async fn schedule_at(ctx: &JobContext, product_id: i64, due: DateTime<Utc>) {
-    let wait = (due - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-    schedule_in(ctx, product_id, wait).await;
-}
-
-async fn schedule_in(ctx: &JobContext, product_id: i64, wait: Duration) {
-    let job = AllocateJob { product_id };
-    let pushed = if wait.is_zero() {
-        ctx.queue.push_allocations(&[job]).await
-    } else {
-        ctx.queue.schedule(Queue::Claims, &job, wait).await
-    };
-    if let Err(e) = pushed {
-        tracing::warn!(error = %e, product_id, "could not schedule the allocation; the sweeper will");
-    }
 }

@@ -297,7 +297,7 @@ pub async fn apply(
         if due_at <= Utc::now() {
             allocate_claims::run(ctx, product_id).await;
         } else {
-            allocate_claims::schedule_at(ctx, product_id, due_at).await;
+            ctx.claim_watch.due_at(product_id, due_at);
         }
     }
     Ok(InboxStatus::Processed)
