@@ -130,6 +130,19 @@ pub async fn orders_per_product(
         .collect()
 }
 
+/// True while any claim for `product_ids` waits for the allocator (`pending`): a probe of
+/// the partial index of open claims, cheap however many claims there are.
+pub async fn any_claim_pending(pool: &PgPool, product_ids: &[i64]) -> anyhow::Result<bool> {
+    let (pending,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM claims WHERE product_id = ANY($1) AND status = 'pending')",
+    )
+    .bind(product_ids)
+    .fetch_one(pool)
+    .await
+    .context("failed to look for pending claims")?;
+    Ok(pending)
+}
+
 /// Claims for `product_ids`: (all, decided — i.e. with an outcome).
 pub async fn claims_decided(pool: &PgPool, product_ids: &[i64]) -> anyhow::Result<(i64, i64)> {
     sqlx::query_as("SELECT count(*), count(outcome) FROM claims WHERE product_id = ANY($1)")
