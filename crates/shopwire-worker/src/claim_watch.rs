@@ -26,34 +26,66 @@ use crate::context::JobContext;
 /// How often the watch looks while anything waits: one indexed query per tick.
 pub const TICK: Duration = Duration::from_millis(5);
 
-/// What one variant waits for before its allocation can decide something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What one variant waits for before its allocation can decide something: either of two
+/// waits, kept apart so that a claim waiting only for its time is never held back by
+/// another's backlog, nor one waiting for the backlog released by another's time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Wait {
-    /// The earliest due time of its pending claims.
-    due: DateTime<Utc>,
-    /// With due claims that are not settled: they are once every unread buyer message
-    /// arrived after this.
-    unread_after: Option<DateTime<Utc>>,
+    /// Allocate at this time whatever the backlog (claims whose arrival is not known here).
+    at: Option<DateTime<Utc>>,
+    /// Claims due at `.0` that are settled once every unread buyer message arrived after
+    /// `.1`.
+    settled: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// When the earliest unread buyer message arrived, if the watch asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unread {
+    /// Not asked: no settled wait is due.
+    Unknown,
+    /// `None`: every buyer message has been read.
+    Earliest(Option<DateTime<Utc>>),
 }
 
 impl Wait {
-    /// Keep the earlier of both waits: the allocation decides whatever is ready by then.
+    /// Keep the earlier of each wait: the allocation decides whatever is ready by then, and
+    /// whatever is not is watched again.
     fn merge(self, other: Wait) -> Wait {
+        let earlier = |a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Wait {
-            due: self.due.min(other.due),
-            unread_after: match (self.unread_after, other.unread_after) {
-                (Some(a), Some(b)) => Some(a.min(b)),
+            at: earlier(self.at, other.at),
+            settled: match (self.settled, other.settled) {
+                (Some((d1, a1)), Some((d2, a2))) => Some((d1.min(d2), a1.min(a2))),
                 (a, b) => a.or(b),
             },
         }
     }
 
-    fn ready(&self, now: DateTime<Utc>, earliest_unread: Option<DateTime<Utc>>) -> bool {
-        self.due <= now
-            && match (self.unread_after, earliest_unread) {
-                (Some(after), Some(unread)) => unread > after,
-                _ => true,
+    /// A settled wait whose claims are due: only the backlog can tell whether it is ready.
+    fn needs_unread(&self, now: DateTime<Utc>) -> bool {
+        self.settled.is_some_and(|(due, _)| due <= now)
+    }
+
+    fn ready(&self, now: DateTime<Utc>, unread: Unread) -> bool {
+        let on_time = self.at.is_some_and(|at| at <= now);
+        let settled = match (self.settled, unread) {
+            (Some((due, after)), Unread::Earliest(earliest)) => {
+                due <= now && earliest.is_none_or(|unread| unread > after)
             }
+            _ => false,
+        };
+        on_time || settled
+    }
+
+    /// The earliest time this wait could be ready by the clock alone.
+    fn next_time(&self) -> Option<DateTime<Utc>> {
+        match (self.at, self.settled.map(|(due, _)| due)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -75,8 +107,20 @@ impl ClaimWatch {
         self.add(
             product_id,
             Wait {
-                due,
-                unread_after: None,
+                at: Some(due),
+                settled: None,
+            },
+        );
+    }
+
+    /// Allocate `product_id` once its claim due at `due` is settled: every unread buyer
+    /// message arrived after `after` (the claim's arrival + the window).
+    pub fn due_and_settled(&self, product_id: i64, due: DateTime<Utc>, after: DateTime<Utc>) {
+        self.add(
+            product_id,
+            Wait {
+                at: None,
+                settled: Some((due, after)),
             },
         );
     }
@@ -84,13 +128,7 @@ impl ClaimWatch {
     /// Allocate `product_id` once every unread buyer message arrived after `after`: its
     /// due claims are settled then.
     pub fn settled_after(&self, product_id: i64, after: DateTime<Utc>) {
-        self.add(
-            product_id,
-            Wait {
-                due: DateTime::<Utc>::MIN_UTC,
-                unread_after: Some(after),
-            },
-        );
+        self.due_and_settled(product_id, DateTime::<Utc>::MIN_UTC, after);
     }
 
     /// How many variants are waiting.
@@ -111,13 +149,12 @@ impl ClaimWatch {
         self.wake.notify_one();
     }
 
-    /// Take the variants that are ready at `now`, given when the earliest unread buyer
-    /// message arrived.
-    fn take_ready(&self, now: DateTime<Utc>, earliest_unread: Option<DateTime<Utc>>) -> Vec<i64> {
+    /// Take the variants that are ready at `now`.
+    fn take_ready(&self, now: DateTime<Utc>, unread: Unread) -> Vec<i64> {
         let mut waiting = self.lock();
         let ready: Vec<i64> = waiting
             .iter()
-            .filter(|(_, w)| w.ready(now, earliest_unread))
+            .filter(|(_, w)| w.ready(now, unread))
             .map(|(&id, _)| id)
             .collect();
         for id in &ready {
@@ -126,14 +163,14 @@ impl ClaimWatch {
         ready
     }
 
-    /// The earliest due time of anything waiting only on time (`None`: something waits on
-    /// unread messages, or nothing waits), so an idle watch sleeps until then.
-    fn next_due(&self) -> Option<DateTime<Utc>> {
-        let waiting = self.lock();
-        if waiting.values().any(|w| w.unread_after.is_some()) {
-            return None;
-        }
-        waiting.values().map(|w| w.due).min()
+    /// Whether any wait needs the backlog looked at now.
+    fn needs_unread(&self, now: DateTime<Utc>) -> bool {
+        self.lock().values().any(|w| w.needs_unread(now))
+    }
+
+    /// The earliest time anything waiting could be ready by the clock alone.
+    fn next_time(&self) -> Option<DateTime<Utc>> {
+        self.lock().values().filter_map(Wait::next_time).min()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Wait>> {
@@ -157,12 +194,13 @@ pub async fn run(ctx: Arc<JobContext>, mut stop: watch::Receiver<bool>) {
             continue;
         }
         // Deadlines are absolute, so a stream of new waits never postpones a look.
-        let next_due = watch.next_due();
-        let until = match next_due {
-            // Only time: sleep until the earliest due.
-            Some(due) => Instant::now() + (due - Utc::now()).to_std().unwrap_or_default(),
+        let until = if watch.needs_unread(Utc::now()) {
             // A backlog: look once per tick.
-            None => last_look + TICK,
+            last_look + TICK
+        } else {
+            // Only clocks: sleep until the earliest.
+            let next = watch.next_time().unwrap_or_else(Utc::now);
+            Instant::now() + (next - Utc::now()).to_std().unwrap_or_default()
         };
         tokio::select! {
             () = tokio::time::sleep_until(until) => {}
@@ -170,18 +208,18 @@ pub async fn run(ctx: Arc<JobContext>, mut stop: watch::Receiver<bool>) {
             _ = stop.wait_for(|stop| *stop) => return,
         }
         last_look = Instant::now();
-        let earliest_unread = if next_due.is_none() {
+        let unread = if watch.needs_unread(Utc::now()) {
             match claims::earliest_unread_message(&ctx.pool).await {
-                Ok(at) => at,
+                Ok(at) => Unread::Earliest(at),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the message backlog; will look again");
-                    continue;
+                    Unread::Unknown
                 }
             }
         } else {
-            None
+            Unread::Unknown
         };
-        let ready = watch.take_ready(Utc::now(), earliest_unread);
+        let ready = watch.take_ready(Utc::now(), unread);
         if ready.is_empty() {
             continue;
         }
@@ -207,12 +245,16 @@ mod tests {
         DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::milliseconds(ms)
     }
 
+    fn unread(ms: i64) -> Unread {
+        Unread::Earliest(Some(at(ms)))
+    }
+
     #[test]
     fn a_claim_is_ready_at_its_due_time_and_not_before() {
         let watch = ClaimWatch::new();
         watch.due_at(7, at(1_000));
-        assert!(watch.take_ready(at(999), None).is_empty());
-        assert_eq!(watch.take_ready(at(1_000), None), vec![7]);
+        assert!(watch.take_ready(at(999), Unread::Unknown).is_empty());
+        assert_eq!(watch.take_ready(at(1_000), Unread::Unknown), vec![7]);
         assert!(watch.is_empty(), "taken once");
     }
 
@@ -220,15 +262,44 @@ mod tests {
     fn an_unsettled_claim_waits_until_every_unread_message_arrived_after_it() {
         let watch = ClaimWatch::new();
         watch.settled_after(7, at(1_300));
-        assert!(watch.take_ready(at(5_000), Some(at(1_200))).is_empty());
-        assert!(watch.take_ready(at(5_000), Some(at(1_300))).is_empty());
-        assert_eq!(watch.take_ready(at(5_000), Some(at(1_301))), vec![7]);
+        assert!(watch.take_ready(at(5_000), unread(1_200)).is_empty());
+        assert!(watch.take_ready(at(5_000), unread(1_300)).is_empty());
+        assert!(
+            watch.take_ready(at(5_000), Unread::Unknown).is_empty(),
+            "not without looking at the backlog"
+        );
+        assert_eq!(watch.take_ready(at(5_000), unread(1_301)), vec![7]);
 
         watch.settled_after(8, at(1_300));
         assert_eq!(
-            watch.take_ready(at(5_000), None),
+            watch.take_ready(at(5_000), Unread::Earliest(None)),
             vec![8],
             "nothing unread at all"
+        );
+    }
+
+    #[test]
+    fn a_new_claim_waits_for_its_due_time_and_then_for_the_messages_before_it() {
+        let watch = ClaimWatch::new();
+        watch.due_and_settled(7, at(1_000), at(1_010));
+        assert!(!watch.needs_unread(at(999)), "not due: no need to look");
+        assert!(watch.take_ready(at(999), Unread::Earliest(None)).is_empty());
+        assert!(watch.needs_unread(at(1_000)));
+        assert!(watch.take_ready(at(1_000), unread(1_005)).is_empty());
+        assert_eq!(watch.take_ready(at(1_002), unread(1_011)), vec![7]);
+    }
+
+    #[test]
+    fn a_wait_on_the_clock_is_not_held_back_by_another_claims_backlog() {
+        let watch = ClaimWatch::new();
+        watch.settled_after(7, at(900));
+        watch.due_at(7, at(1_000));
+        assert_eq!(watch.len(), 1);
+        assert!(watch.take_ready(at(999), unread(800)).is_empty());
+        assert_eq!(
+            watch.take_ready(at(1_000), unread(800)),
+            vec![7],
+            "its time came"
         );
     }
 
@@ -237,18 +308,26 @@ mod tests {
         let watch = ClaimWatch::new();
         watch.due_at(7, at(2_000));
         watch.due_at(7, at(1_000));
-        watch.settled_after(7, at(900));
+        assert_eq!(watch.next_time(), Some(at(1_000)));
+        let watch = ClaimWatch::new();
+        watch.due_and_settled(7, at(1_500), at(1_600));
+        watch.due_and_settled(7, at(1_400), at(1_700));
         assert_eq!(watch.len(), 1);
-        assert_eq!(watch.take_ready(at(1_000), Some(at(901))), vec![7]);
+        assert!(watch.take_ready(at(1_399), unread(1_650)).is_empty());
+        assert_eq!(watch.take_ready(at(1_400), unread(1_601)), vec![7]);
     }
 
     #[test]
-    fn only_time_waits_let_the_watch_sleep_until_the_earliest_due() {
+    fn only_clock_waits_let_the_watch_sleep_until_the_earliest() {
         let watch = ClaimWatch::new();
         watch.due_at(7, at(2_000));
-        watch.due_at(8, at(1_500));
-        assert_eq!(watch.next_due(), Some(at(1_500)));
+        watch.due_and_settled(8, at(1_500), at(1_510));
+        assert_eq!(watch.next_time(), Some(at(1_500)));
+        assert!(!watch.needs_unread(at(1_499)));
         watch.settled_after(9, at(100));
-        assert_eq!(watch.next_due(), None, "a backlog wait needs looking at");
+        assert!(
+            watch.needs_unread(at(1_499)),
+            "a due backlog wait needs looking at"
+        );
     }
 }

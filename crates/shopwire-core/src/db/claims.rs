@@ -157,6 +157,9 @@ pub struct Allocation {
     /// When claims are due but wait for earlier buyer messages to be read: they are settled
     /// once every unread buyer message arrived after this ([`earliest_unread_message`]).
     pub settled_once_unread_after: Option<DateTime<Utc>>,
+    /// For claims not yet due (by the transaction's clock): the earliest due time, and when
+    /// the earliest of them is settled (as above).
+    pub next_wait: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// When the earliest buyer message (comment or DM) still unread arrived; `None` when every
@@ -229,8 +232,16 @@ pub async fn allocate_with_carts(
             .await?;
     // Claims still pending and already due (by the transaction's clock, as the function's)
     // were not settled.
-    let (next_due, due_arrived): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = sqlx::query_as(
-        "SELECT min(due_at), min(received_at) FILTER (WHERE due_at <= now())
+    type Next = (
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    );
+    let (next_due, due_arrived, later_due, later_arrived): Next = sqlx::query_as(
+        "SELECT min(due_at), min(received_at) FILTER (WHERE due_at <= now()),
+                min(due_at) FILTER (WHERE due_at > now()),
+                min(received_at) FILTER (WHERE due_at > now())
            FROM claims WHERE product_id = $1 AND status = 'pending'",
     )
     .bind(product_id)
@@ -256,6 +267,7 @@ pub async fn allocate_with_carts(
         decided,
         next_due,
         settled_once_unread_after: due_arrived.map(|at| at + window),
+        next_wait: later_due.zip(later_arrived.map(|at| at + window)),
     })
 }
 

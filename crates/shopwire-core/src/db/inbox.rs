@@ -159,6 +159,8 @@ pub struct Claimed {
     pub attempts: i32,
     /// The lease holder: the token finishing and failing check.
     pub locked_by: String,
+    /// When it arrived.
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Take the lease on a delivery if it is due and nobody else holds it. Returns `None`
@@ -176,7 +178,7 @@ pub async fn claim(
         id.get(),
         worker,
         lease,
-        "id, provider, event_type, body, attempts, locked_by",
+        "id, provider, event_type, body, attempts, locked_by, received_at",
     )
     .await
 }

@@ -84,14 +84,14 @@ pub async fn run(ctx: &JobContext, product_id: i64) -> Option<Allocation> {
         metrics::counter!(CLAIM_OUTCOMES_TOTAL, "outcome" => d.outcome.as_str()).increment(1);
         tracing::info!(claim = d.claim_id.get(), outcome = %d.outcome, order = d.order_number.as_deref(), position = d.waitlist_position, "claim decided");
     }
-    // Due claims that wait for earlier buyer messages to be read, and claims not yet due:
-    // the watch pushes this variant again when either is ready. A claim that fell due after
-    // the transaction began (due by now, not by its clock) is due at once.
+    // Due claims that wait for earlier buyer messages to be read, and claims not yet due
+    // (by the transaction's clock: one that fell due since is simply due now): the watch
+    // pushes this variant again when either is ready.
     if let Some(after) = allocation.settled_once_unread_after {
         ctx.claim_watch.settled_after(product_id, after);
     }
-    if let Some(next) = allocation.next_due {
-        ctx.claim_watch.due_at(product_id, next);
+    if let Some((due, after)) = allocation.next_wait {
+        ctx.claim_watch.due_and_settled(product_id, due, after);
     }
     Some(allocation)
 }

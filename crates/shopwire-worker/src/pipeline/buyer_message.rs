@@ -293,11 +293,15 @@ pub async fn apply(
     tx.commit().await?;
     // Only a committed claim may be allocated: at once when its window has passed (as with
     // CLAIM_ORDER_WINDOW_MS=0), else when it does.
+    // Once due it is settled when every buyer message that arrived before it + the window
+    // has been read, which the watch looks for.
     if let Some((product_id, due_at)) = pending {
         if due_at <= Utc::now() {
             allocate_claims::run(ctx, product_id).await;
         } else {
-            ctx.claim_watch.due_at(product_id, due_at);
+            let window = chrono::Duration::from_std(ctx.claims.order_window).unwrap_or_default();
+            ctx.claim_watch
+                .due_and_settled(product_id, due_at, claimed.received_at + window);
         }
     }
     Ok(InboxStatus::Processed)
