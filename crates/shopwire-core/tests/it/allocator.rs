@@ -13,6 +13,8 @@ use shopwire_core::db::orders;
 use shopwire_core::domain::{ClaimOutcome, Delivery, Provider};
 use sqlx::PgPool;
 
+use crate::helpers::product;
+
 const RULES: AllocationRules<'static> = AllocationRules {
     hold: Duration::from_secs(3600),
     checkout: None,
@@ -21,18 +23,6 @@ const RULES: AllocationRules<'static> = AllocationRules {
     max_open_holds: 10,
     order_window: Duration::ZERO,
 };
-
-async fn product(pool: &PgPool, sku: &str, stock: i32) -> i64 {
-    sqlx::query_scalar(
-        "INSERT INTO products (sku, title, price_cents, currency, stock_on_hand)
-         VALUES ($1, 'Denim jacket ' || $1, 4500, 'usd', $2) RETURNING id",
-    )
-    .bind(sku)
-    .bind(stock)
-    .fetch_one(pool)
-    .await
-    .expect("product inserts")
-}
 
 /// A buyer's claim of `quantity` units, written at `message_time` and already due.
 async fn claim(

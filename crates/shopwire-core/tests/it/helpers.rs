@@ -68,3 +68,16 @@ pub async fn swept_ids(pool: &PgPool, after: Duration) -> Vec<InboxId> {
     ids.sort();
     ids
 }
+
+/// Put `sku` in the catalog with `stock` units (a $45 jacket); its product id.
+pub async fn product(pool: &PgPool, sku: &str, stock: i32) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO products (sku, title, price_cents, currency, stock_on_hand)
+         VALUES ($1, 'Denim jacket ' || $1, 4500, 'usd', $2) RETURNING id",
+    )
+    .bind(sku)
+    .bind(stock)
+    .fetch_one(pool)
+    .await
+    .expect("product inserts")
+}

@@ -8,19 +8,9 @@ use std::time::Duration;
 use shopwire_core::db::tiktok_orders::{self, Details, NewLine, OrderStatus};
 use sqlx::PgPool;
 
-const SKU: &str = "TEE-1";
+use crate::helpers::product;
 
-async fn product(pool: &PgPool, stock: i32) {
-    sqlx::query(
-        "INSERT INTO products (sku, title, price_cents, currency, stock_on_hand)
-         VALUES ($1, 'Band tee', 2500, 'usd', $2)",
-    )
-    .bind(SKU)
-    .bind(stock)
-    .execute(pool)
-    .await
-    .expect("product");
-}
+const SKU: &str = "TEE-1";
 
 fn one_tee() -> Details {
     Details {
@@ -30,7 +20,7 @@ fn one_tee() -> Details {
         lines: vec![NewLine {
             seller_sku: Some(SKU.into()),
             tiktok_sku_id: Some("17".into()),
-            title: Some("Band tee".into()),
+            title: Some("Denim jacket".into()),
             quantity: 1,
             unit_price_cents: Some(2500),
         }],
@@ -63,7 +53,7 @@ async fn pay(tx: &mut sqlx::PgConnection, tiktok_order_id: &str) -> Result<i32, 
 
 #[sqlx::test(migrator = "shopwire_core::MIGRATOR")]
 async fn two_new_orders_of_one_sku_paid_at_once_both_commit_their_stock(pool: PgPool) {
-    product(&pool, 5).await;
+    product(&pool, SKU, 5).await;
 
     // The first order stores its line and holds its transaction open.
     let mut first = pool.begin().await.expect("begin");
