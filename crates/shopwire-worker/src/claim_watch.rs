@@ -26,6 +26,9 @@ use crate::context::JobContext;
 /// How often the watch looks while anything waits: one indexed query per tick.
 pub const TICK: Duration = Duration::from_millis(5);
 
+/// After Redis refused the push, try those variants again this soon.
+const PUSH_RETRY: Duration = Duration::from_secs(1);
+
 /// What one variant waits for before its allocation can decide something: either of two
 /// waits, kept apart so that a claim waiting only for its time is never held back by
 /// another's backlog, nor one waiting for the backlog released by another's time.
@@ -228,10 +231,10 @@ pub async fn run(ctx: Arc<JobContext>, mut stop: watch::Receiver<bool>) {
             .map(|&product_id| AllocateJob { product_id })
             .collect();
         if let Err(e) = ctx.queue.push_allocations(&jobs).await {
-            tracing::warn!(error = %e, variants = jobs.len(), "could not push allocations; watching them again");
-            let now = Utc::now();
+            tracing::warn!(error = %e, variants = jobs.len(), "could not push allocations; trying again shortly");
+            let again = Utc::now() + chrono::Duration::from_std(PUSH_RETRY).unwrap_or_default();
             for product_id in ready {
-                watch.due_at(product_id, now);
+                watch.due_at(product_id, again);
             }
         }
     }

@@ -292,9 +292,8 @@ pub async fn apply(
     }
     tx.commit().await?;
     // Only a committed claim may be allocated: at once when its window has passed (as with
-    // CLAIM_ORDER_WINDOW_MS=0), else when it does.
-    // Once due it is settled when every buyer message that arrived before it + the window
-    // has been read, which the watch looks for.
+    // CLAIM_ORDER_WINDOW_MS=0), else by the claim watch once it is due and settled (every
+    // buyer message that arrived before it + the window has been read).
     if let Some((product_id, due_at)) = pending {
         if due_at <= Utc::now() {
             allocate_claims::run(ctx, product_id).await;
